@@ -1,0 +1,71 @@
+"""Azure credential and client construction. Imports only the SDKs the targets need.
+
+Every client is built with the SDK's own retries off (retry_total=0): azure-core re-sends an
+identical PUT body on 429/5xx, which for a whole-gateway PUT reverts a neighbour's change
+(azure-cli#28615). All retrying happens in retry.py, around a fresh read-modify-write.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Dict, Optional, Tuple
+
+log = logging.getLogger(__name__)
+
+
+class Clients:
+    def __init__(self, arm_endpoint: str, ca_bundle: Optional[str], poll_interval: float,
+                 credential=None):
+        self.arm_endpoint = arm_endpoint.rstrip("/")
+        self.ca_bundle = ca_bundle
+        self.poll_interval = poll_interval
+        self._credential = credential
+        self._cache: Dict[Tuple[str, str], object] = {}
+
+    @property
+    def credential(self):
+        if self._credential is None:
+            from azure.identity import DefaultAzureCredential
+            # AZURE_CLIENT_ID selects a user-assigned managed identity (read by the credential).
+            self._credential = DefaultAzureCredential(exclude_interactive_browser_credential=True)
+        return self._credential
+
+    def _kwargs(self) -> dict:
+        return dict(
+            base_url=self.arm_endpoint,
+            credential_scopes=[self.arm_endpoint + "/.default"],
+            connection_verify=self.ca_bundle or True,
+            retry_total=0,
+            polling_interval=self.poll_interval,
+        )
+
+    def _get(self, kind: str, subscription: str, factory):
+        key = (kind, subscription.lower())
+        if key not in self._cache:
+            self._cache[key] = factory(self.credential, subscription, **self._kwargs())
+        return self._cache[key]
+
+    def network(self, subscription: str):
+        from azure.mgmt.network import NetworkManagementClient
+        return self._get("network", subscription, NetworkManagementClient)
+
+    def private_dns(self, subscription: str):
+        from azure.mgmt.privatedns import PrivateDnsManagementClient
+        return self._get("privatedns", subscription, PrivateDnsManagementClient)
+
+    def container_instance(self, subscription: str):
+        from azure.mgmt.containerinstance import ContainerInstanceManagementClient
+        return self._get("aci", subscription, ContainerInstanceManagementClient)
+
+    def close(self) -> None:
+        for client in self._cache.values():
+            try:
+                client.close()
+            except Exception:  # closing is best effort before exec
+                log.debug("client close failed", exc_info=True)
+        self._cache.clear()
+        close = getattr(self._credential, "close", None)
+        if close:
+            try:
+                close()
+            except Exception:
+                log.debug("credential close failed", exc_info=True)

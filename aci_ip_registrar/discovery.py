@@ -1,0 +1,69 @@
+"""Where the member's own IP comes from: --ip, an interface, the default route, or the ACI API."""
+from __future__ import annotations
+
+import logging
+from typing import Optional, Tuple
+
+from .azure_errors import translate
+from .config import Settings, check_ip
+from .errors import DiscoveryError, Retryable
+from .retry import Budget, with_retries
+
+log = logging.getLogger("aci_ip_registrar.discovery")
+
+
+def interface_ip(name: Optional[str]) -> Tuple[str, str]:
+    """(IPv4 address, interface) of `name`, or of the default route's interface."""
+    import netifaces
+    if name is None:
+        default = netifaces.gateways().get("default", {}).get(netifaces.AF_INET)
+        if not default:
+            raise DiscoveryError("no IPv4 default route: cannot tell which interface is the "
+                                 "container's; give --interface NAME or --ip ADDRESS")
+        name = default[1]
+    if name not in netifaces.interfaces():
+        raise DiscoveryError(f"interface {name!r} does not exist (have: "
+                             f"{', '.join(netifaces.interfaces())})")
+    addresses = netifaces.ifaddresses(name).get(netifaces.AF_INET) or []
+    if not addresses:
+        raise DiscoveryError(f"interface {name!r} has no IPv4 address")
+    return addresses[0]["addr"], name
+
+
+def container_group_ip(settings: Settings, clients, budget: Budget) -> str:
+    ref = settings.container_group
+    label = f"container group {ref.name}"
+
+    def attempt(_n: int) -> str:
+        try:
+            group = clients.container_instance(ref.subscription).container_groups.get(
+                ref.resource_group, ref.name, **budget.call_kwargs())
+        except Exception as exc:
+            raise translate(exc, label) from None
+        address = group.ip_address
+        ip = getattr(address, "ip", None)
+        if not ip or ip == "0.0.0.0":
+            state = getattr(getattr(group, "instance_view", None), "state", None)
+            # ACI assigns the IP only once the group is running again after a restart.
+            raise Retryable(f"{label} has no IP yet (state {state or 'unknown'})",
+                            target=label, code="NoIpYet")
+        kind = str(getattr(getattr(address, "type", None), "value", address.type) or "")
+        if kind.lower() != "private" and not settings.allow_any_ip:
+            raise DiscoveryError(f"{label} has a {kind or 'non-private'} IP address {ip}; only "
+                                 f"VNet-injected (Private) groups are registered "
+                                 f"(--allow-any-ip overrides)")
+        return ip
+
+    return with_retries(attempt, what=label, budget=budget)
+
+
+def discover(settings: Settings, clients, budget: Budget) -> Tuple[str, str]:
+    """(ip, how it was found). Refuses loopback, link-local, unspecified and public addresses."""
+    if settings.ip:
+        return check_ip(settings.ip, settings.allow_any_ip, "--ip"), "--ip"
+    if settings.container_group:
+        ip = container_group_ip(settings, clients, budget)
+        return check_ip(ip, settings.allow_any_ip, f"container group {settings.container_group.name} IP"), \
+            f"ACI API ({settings.container_group.name})"
+    ip, name = interface_ip(settings.interface)
+    return check_ip(ip, settings.allow_any_ip, f"interface {name} address"), f"interface {name}"

@@ -1,0 +1,38 @@
+"""Hand the process over to the app with exec: same PID, argv untouched, environment passed.
+
+Python opens its own descriptors non-inheritable (PEP 446), so sockets of the SDK clients do not
+leak into the app; descriptors this process inherited stay inherited, as with dumb-init.
+"""
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import sys
+from typing import List, NoReturn
+
+from .errors import EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND
+
+PREFIX = "[aci-ip-registrar]"
+
+
+def exec_command(argv: List[str]) -> NoReturn:
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        os.execvp(argv[0], argv)
+    except FileNotFoundError:
+        _die(argv[0], "command not found", EXIT_NOT_FOUND)
+    except PermissionError:
+        _die(argv[0], "permission denied (not executable)", EXIT_NOT_EXECUTABLE)
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            _die(argv[0], "command not found", EXIT_NOT_FOUND)
+        _die(argv[0], exc.strerror or str(exc), EXIT_NOT_EXECUTABLE)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _die(command: str, reason: str, code: int) -> NoReturn:
+    os.write(2, f"{PREFIX} {command}: {reason}\n".encode("utf-8", "replace"))
+    os._exit(code)

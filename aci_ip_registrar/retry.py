@@ -1,0 +1,89 @@
+"""The one retry policy: re-run a whole read-plan-write cycle on a Retryable error.
+
+Exponential backoff with jitter, the service's Retry-After honoured (capped), one overall time
+budget, and a log line before each sleep naming the target and the Azure error code.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import time
+from typing import Callable, Optional, TypeVar
+
+from tenacity import RetryCallState, Retrying, retry_if_exception_type
+
+from .errors import RegistrationFailed, Retryable
+
+log = logging.getLogger("aci_ip_registrar.retry")
+T = TypeVar("T")
+MAX_RETRY_AFTER = 30.0   # a throttled service can ask for an hour; the budget decides instead
+MAX_ATTEMPTS = 60
+
+
+class Budget:
+    """The --timeout budget shared by every call of one run."""
+
+    def __init__(self, timeout: float):
+        self.timeout = timeout
+        self.deadline = time.monotonic() + timeout
+
+    def remaining(self) -> float:
+        return max(0.0, self.deadline - time.monotonic())
+
+    def call_kwargs(self) -> dict:
+        # Per-request socket limits, so a hung connection cannot outlive the budget.
+        left = max(0.5, self.remaining())
+        return {"connection_timeout": min(left, 10.0), "read_timeout": left}
+
+
+class _Policy:
+    def __init__(self, budget: Budget, what: str, rng: random.Random):
+        self.budget = budget
+        self.what = what
+        self.rng = rng
+        self.planned = {}
+
+    def _delay(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception()
+        backoff = min(5.0, 0.25 * (2 ** (state.attempt_number - 1)))
+        delay = backoff * (0.5 + self.rng.random() / 2)
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after:
+            delay = min(retry_after, MAX_RETRY_AFTER) + self.rng.random() * 0.1 * retry_after
+        return delay
+
+    def stop(self, state: RetryCallState) -> bool:
+        delay = self._delay(state)
+        self.planned[state.attempt_number] = delay
+        return state.attempt_number >= MAX_ATTEMPTS or delay >= self.budget.remaining()
+
+    def wait(self, state: RetryCallState) -> float:
+        return self.planned.get(state.attempt_number, 0.0)
+
+    def before_sleep(self, state: RetryCallState) -> None:
+        exc = state.outcome.exception()
+        log.warning("retrying target=%r code=%s attempt=%d sleep=%.2fs reason=%s", self.what,
+                    getattr(exc, "code", None) or getattr(exc, "status", None) or "-",
+                    state.attempt_number, state.next_action.sleep if state.next_action else 0,
+                    getattr(exc, "message", str(exc)))
+
+
+def with_retries(fn: Callable[[int], T], *, what: str, budget: Budget,
+                 rng: Optional[random.Random] = None) -> T:
+    """Call fn(attempt) until it returns. fn must re-read and re-plan on every attempt."""
+    policy = _Policy(budget, what, rng or random.Random())
+    retrying = Retrying(retry=retry_if_exception_type(Retryable), stop=policy.stop,
+                        wait=policy.wait, before_sleep=policy.before_sleep, reraise=True)
+    attempt = 0
+    try:
+        for attempt_state in retrying:
+            with attempt_state:
+                attempt += 1
+                return fn(attempt)
+    except Retryable as exc:
+        elapsed = budget.timeout - budget.remaining()
+        raise RegistrationFailed(
+            f"{what}: gave up after {attempt} attempt(s) in {elapsed:.1f}s of the "
+            f"{budget.timeout:g}s budget; pending: {what}; last error: {exc.message}",
+            target=exc.target, status=exc.status, code=exc.code) from None
+    raise AssertionError("unreachable")  # pragma: no cover

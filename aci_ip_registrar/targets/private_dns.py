@@ -1,0 +1,85 @@
+"""Private DNS A record sets. Synchronous PUT with If-Match (or If-None-Match: * to create);
+the ledger lives in the record set's metadata (ledger.py)."""
+from __future__ import annotations
+
+from typing import Dict, List
+
+from ..config import DEFAULT_TTL, TargetSpec
+from ..errors import ConfigError, UnsafePlanRefused
+from ..ledger import apply_to_metadata, ledger_from_metadata
+from ..planner import TargetPlan
+from .base import Observed, Resource
+
+
+class PrivateDnsRecord(Resource):
+    kind = "private-dns"
+
+    @property
+    def spec(self) -> TargetSpec:
+        return self.specs[0]
+
+    def _client(self):
+        return self.clients.private_dns(self.subscription).record_sets
+
+    def read(self, budget) -> Observed:
+        from azure.core.exceptions import ResourceNotFoundError
+        ref = self.spec.ref
+        try:
+            record = self._client().get(self.resource_group, ref.resource_name, "A", ref.child,
+                                        **budget.call_kwargs())
+        except ResourceNotFoundError as exc:
+            code = getattr(getattr(exc, "error", None), "code", "") or ""
+            if code.lower() == "parentresourcenotfound":
+                raise ConfigError(f"{self.spec.label}: private DNS zone {ref.resource_name!r} "
+                                  f"does not exist in resource group {ref.resource_group!r} "
+                                  f"[{code}]", target=self.spec.label, status=404,
+                                  code=code) from None
+            return Observed(False, None, {ref.child: []}, {ref.child: {}},
+                            extra=["create record set"])
+        return self.observe(record)
+
+    def observe(self, record) -> Observed:
+        ref = self.spec.ref
+        props = record.properties
+        if props is not None and props.is_auto_registered:
+            raise UnsafePlanRefused(f"{self.spec.label}: the record set is auto-registered by a "
+                                    f"virtual network link; it is not ours to change",
+                                    target=self.spec.label)
+        ips = [a.ipv4_address for a in (props.a_records if props else None) or []
+               if a.ipv4_address]
+        ledger = ledger_from_metadata((props.metadata if props else None) or {})
+        return Observed(True, record.etag, {ref.child: ips}, {ref.child: ledger}, model=record)
+
+    def changes(self, observed: Observed, spec: TargetSpec) -> List[str]:
+        if not observed.exists:
+            return [f"create with ttl {spec.ttl or DEFAULT_TTL}"]
+        current = observed.model.properties.ttl if observed.model.properties else None
+        if spec.ttl is not None and current != spec.ttl:
+            return [f"ttl {current} -> {spec.ttl}"]
+        return []
+
+    def write(self, observed: Observed, plans: Dict[str, TargetPlan], budget) -> Observed:
+        from azure.core import MatchConditions
+        from azure.mgmt.privatedns.models import ARecord, RecordSet, RecordSetProperties
+        ref = self.spec.ref
+        plan = plans[ref.child]
+        records = [ARecord(ipv4_address=ip) for ip in plan.result]
+        if observed.exists:
+            record = observed.model
+            props = record.properties or RecordSetProperties()
+            props.a_records = records
+            props.metadata = apply_to_metadata(props.metadata or {}, plan.ledger_before,
+                                               plan.ledger_after)
+            if self.spec.ttl is not None:
+                props.ttl = self.spec.ttl
+            record.properties = props
+            condition = dict(etag=observed.etag, match_condition=MatchConditions.IfNotModified)
+        else:
+            record = RecordSet(properties=RecordSetProperties(
+                ttl=self.spec.ttl or DEFAULT_TTL, a_records=records,
+                metadata=apply_to_metadata({}, {}, plan.ledger_after)))
+            condition = dict(match_condition=MatchConditions.IfMissing)
+        result = self._client().create_or_update(self.resource_group, ref.resource_name, "A",
+                                                 ref.child, record, **condition,
+                                                 **budget.call_kwargs())
+        return self.observe(result)
