@@ -62,7 +62,7 @@ def _permission(exc, target: str, codes: list) -> PermissionDenied:
             f"{target}: permission denied: the identity needs {SUBNET_JOIN} on {scope} "
             f"(the network RP checks it on every gateway update) [{codes[0]}]",
             target=target, code=codes[0])
-    action = re.findall(r"action '([^']+)'", text)
+    action = re.findall(r"action(?:\(s\))? '([^']+)'", text)
     scope = re.findall(r"scope(?:\(s\))? '([^']+)'", text)
     if action:
         where = f" on {scope[-1]}" if scope else ""

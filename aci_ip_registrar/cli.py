@@ -49,7 +49,7 @@ def _emit(text: str) -> None:
 
 
 def _fail(exc: E.RegistrarError, output: str) -> int:
-    click.echo(f"[aci-ip-registrar] error: {exc.message}", err=True)
+    log.error("%s", exc.message)
     if output == "json":
         from .output import error_dict
         _emit(error_dict(exc.message, exc.exit_code))

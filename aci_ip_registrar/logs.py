@@ -21,7 +21,7 @@ def scrub(text: str) -> str:
 class _TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         message = scrub(record.getMessage())
-        return f"{PREFIX} {record.levelname.lower()} {message}"
+        return f"{PREFIX} {record.levelname.lower()}: {message}"
 
 
 class _JsonFormatter(logging.Formatter):

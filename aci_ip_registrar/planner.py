@@ -95,49 +95,49 @@ def _plan_shared(label: str, current: List[str], ledger: Dict[str, LedgerEntry],
         adopted = ip in current and ip not in known
         if adopted:
             notes.append(f"{ip} was already present and unowned: shared, never removed")
-        entry = LedgerEntry(ip, adopted)
-    # Our new IP still in another member's entry means that member moved and has not yet
-    # re-registered: it may have taken our old IP (a swap), so the old IP is kept, marked for
-    # release, until that member's entry moves on.
-    holders = _claims(ledger, ip, member)
-    if holders:
-        notes.append(f"{ip} is still in {holders[0]}'s ledger entry (swapped addresses?)")
-    pending: List[str] = []
-    if previous is not None:
-        if previous.release:
-            pending.append(previous.release)
-        if previous.ip != ip and not previous.adopted:
-            pending.append(previous.ip)
-        elif previous.ip != ip:
+        entry = LedgerEntry(ip, adopted, previous.release if previous else None)
+    displaced: List[str] = []
+    if previous is not None and previous.ip != ip:
+        if previous.adopted:
             notes.append(f"previous {previous.ip} was adopted, not created: kept")
-    remove: List[str] = []
-    keep: Optional[str] = None
-    for old in dict.fromkeys(pending):
-        if old == ip or old not in current:
-            continue
-        owners = _claims(ledger, old, member)
-        if owners:
-            notes.append(f"previous {old} is now claimed by {owners[0]}: kept")
-        elif holders:
-            keep = old
-            notes.append(f"previous {old} kept until {holders[0]} re-registers")
-        else:
-            remove.append(old)
-    after[member] = replace(entry, release=keep)
-    # Settle other members' kept IPs once the swap they waited for has resolved.
-    claimed_now = {e.ip for e in after.values()}
-    for other, held in ledger.items():
-        if other == member or not held.release:
-            continue
-        old = held.release
-        if old in current and old not in claimed_now and _claims(after, held.ip, other):
-            continue  # still waiting for the member that holds its new IP
-        if old in current and old not in claimed_now:
-            remove.append(old)
-            notes.append(f"{other}'s kept {old}: swap settled, removed")
-        after[other] = replace(held, release=None)
+        elif previous.ip in current:
+            if entry.release and entry.release != previous.ip:
+                displaced.append(entry.release)
+            entry = replace(entry, release=previous.ip)
+    after[member] = entry
+    remove = _settle_releases(current, after, displaced, notes)
     add = [] if ip in current else [ip]
     return TargetPlan(label, SHARED, member, ip, current, add, remove, ledger, after, notes)
+
+
+def _settle_releases(current: List[str], after: Dict[str, LedgerEntry], displaced: List[str],
+                     notes: List[str]) -> List[str]:
+    """Decide every released IP in the ledger; mutates `after`, returns the IPs to remove.
+
+    A member that moved keeps its old IP marked `release` while another member's entry still
+    holds the member's new IP: that other member moved too and has not re-registered yet, and
+    may now sit on the old IP (a swap). Once no entry waits on it, a released IP is removed,
+    unless some member's entry has claimed it meanwhile.
+    """
+    waiting: Dict[str, bool] = {old: False for old in displaced}
+    for member, entry in after.items():
+        if entry.release:
+            holds_new = bool(_claims(after, entry.ip, member))
+            waiting[entry.release] = waiting.get(entry.release, False) or holds_new
+    claimed = {e.ip for e in after.values()}
+    remove: List[str] = []
+    for old, still_waiting in waiting.items():
+        if old in current and old not in claimed and still_waiting:
+            notes.append(f"{old} kept until the member now holding the new IP re-registers")
+            continue
+        if old in current and old not in claimed:
+            remove.append(old)
+        elif old in claimed and old in current:
+            notes.append(f"{old} is now claimed by another member: kept")
+        for member, entry in after.items():
+            if entry.release == old:
+                after[member] = replace(entry, release=None)
+    return remove
 
 
 def _plan_exclusive(label: str, current: List[str], ledger: Dict[str, LedgerEntry],

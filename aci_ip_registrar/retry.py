@@ -52,13 +52,19 @@ class _Policy:
             delay = min(retry_after, MAX_RETRY_AFTER) + self.rng.random() * 0.1 * retry_after
         return delay
 
+    def _planned(self, state: RetryCallState) -> float:
+        # tenacity asks for the wait and the stop decision in an order that changed between
+        # releases; compute once per attempt so both see the same delay.
+        if state.attempt_number not in self.planned:
+            self.planned[state.attempt_number] = self._delay(state)
+        return self.planned[state.attempt_number]
+
     def stop(self, state: RetryCallState) -> bool:
-        delay = self._delay(state)
-        self.planned[state.attempt_number] = delay
+        delay = self._planned(state)
         return state.attempt_number >= MAX_ATTEMPTS or delay >= self.budget.remaining()
 
     def wait(self, state: RetryCallState) -> float:
-        return self.planned.get(state.attempt_number, 0.0)
+        return self._planned(state)
 
     def before_sleep(self, state: RetryCallState) -> None:
         exc = state.outcome.exception()

@@ -1,0 +1,776 @@
+#!/usr/bin/env python3
+"""Benchmarks of aci-ip-registrar against the loopback emulator, with the Azure CLI as baseline.
+
+    python benchmarks/run.py                 # the registrar, import floor, fleet, sizes
+    python benchmarks/run.py --with-az       # ... and the Azure CLI startup script
+    python benchmarks/run.py --tiny --out X  # CI smoke size: a few runs, a fleet of 3, no az
+
+Prints a table and writes JSON to benchmarks/results/. See benchmarks/README.md for what every
+figure means. Nothing leaves 127.0.0.1: the run re-executes itself inside a network namespace that
+has only loopback (`unshare -n`) when it can, and records the interfaces it saw.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT / "tests"))  # the shared seed builder (tests/seeds.py)
+
+import _analysis as A  # noqa: E402
+from _az import (AZ_VENV, SIZE_VENV, AzCli, az_version, ensure_az_venv,  # noqa: E402
+                 ensure_size_venv, installed_size)
+from _proc import DATE, STAMP, Proc, base_env, registrar_cmd, run, self_check  # noqa: E402
+
+SCHEMA = 1
+FLOORS = {
+    "pool": ("azure.identity", "azure.mgmt.network"),
+    "pool+dns": ("azure.identity", "azure.mgmt.network", "azure.mgmt.privatedns"),
+}
+PACKAGES = ("aci-ip-registrar", "azure-identity", "azure-core", "azure-mgmt-core",
+            "azure-mgmt-network", "azure-mgmt-privatedns", "msal", "cryptography", "requests",
+            "click", "tenacity")
+
+
+def log(msg: str) -> None:
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+# -- the machine ----------------------------------------------------------------------------------
+def machine() -> Dict[str, Any]:
+    cpu = None
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram = None
+    try:
+        kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+        ram = round(kb / 2**20, 1)
+    except (OSError, AttributeError):
+        pass
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    commit = None
+    try:
+        commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                                capture_output=True, text=True, timeout=10).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return {"cpu": cpu or platform.processor(), "cores": os.cpu_count(), "ram_gib": ram,
+            "os": f"{platform.system()} {platform.release()}",
+            "python": platform.python_version(), "python_executable": sys.executable,
+            "packages": versions, "git_commit": commit,
+            "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+def network_state(isolated_by: Optional[str]) -> Dict[str, Any]:
+    """The interfaces of this process's network namespace (/proc/self/net/dev is per namespace;
+    /sys/class/net is not, unless sysfs is remounted)."""
+    try:
+        lines = Path("/proc/self/net/dev").read_text().splitlines()[2:]
+        ifaces = sorted(line.split(":", 1)[0].strip() for line in lines if ":" in line)
+    except OSError:
+        ifaces = []
+    return {"isolated": bool(isolated_by) and ifaces == ["lo"], "method": isolated_by,
+            "interfaces": ifaces}
+
+
+def can_unshare() -> bool:
+    if not (shutil.which("unshare") and shutil.which("ip")):
+        return False
+    try:
+        return subprocess.run(["unshare", "-n", "sh", "-c", "ip link set lo up"],
+                              capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+# -- the seed ---------------------------------------------------------------------------------------
+def make_seed(records=()):
+    import seeds
+    return seeds.seed(records=[seeds.record(name) for name in records])
+
+
+def ids():
+    import seeds
+    return seeds
+
+
+# -- one measured registrar run -------------------------------------------------------------------
+class Series:
+    """Repeated runs of one thing; each run returns a sample dict with at least 'wall'."""
+
+    def __init__(self, key: str, label: str, fn: Callable[[int], Dict[str, Any]], command: str):
+        self.key, self.label, self.fn, self.command = key, label, fn, command
+        self.samples: List[Dict[str, Any]] = []
+        self.warm: List[Dict[str, Any]] = []
+        self.i = 0
+
+    def step(self, warm: bool = False) -> None:
+        self.i += 1
+        sample = self.fn(self.i)
+        (self.warm if warm else self.samples).append(sample)
+
+    def summary(self) -> Dict[str, Any]:
+        ok = [s for s in self.samples if s.get("ok")]
+        bad = [s for s in self.samples if not s.get("ok")]
+        out: Dict[str, Any] = {
+            "label": self.label, "command": self.command, "runs": len(self.samples),
+            "failures": len(bad),
+            "wall_s": A.summary([s["wall"] for s in ok]),
+            "rss_mb": A.summary([s["rss_mb"] for s in ok], 1),
+            "cpu_s": A.summary([s.get("cpu") for s in ok]),
+        }
+        if bad:
+            out["errors"] = [s.get("error") for s in bad[:3]]
+        if ok and "counts" in ok[0]:
+            out["requests_per_run"] = {k: statistics.median(s["counts"][k] for s in ok)
+                                       for k in A.KINDS}
+            out["request_patterns"] = A.distinct(s["pattern"] for s in ok)
+            out["per_resource"] = [json.loads(p["pattern"]) for p in
+                                   A.distinct(json.dumps(s["per_resource"], sort_keys=True)
+                                              for s in ok)]
+            out["first_request_s"] = A.summary([s.get("first_request") for s in ok])
+            firsts = [g for s in ok for g in s.get("gaps", {}).get("first", [])]
+            betweens = [g for s in ok for g in s.get("gaps", {}).get("between", [])]
+            if firsts or betweens:
+                out["polling"] = {"put_to_first_poll_s": A.summary(firsts),
+                                  "between_polls_s": A.summary(betweens),
+                                  "op_wait_s": A.summary([s.get("op_wait") for s in ok])}
+        if ok and "steps" in ok[0]:
+            out["steps"] = {name: {"wall_s": A.summary([s["steps"][name]["wall"] for s in ok]),
+                                   "rss_mb": A.summary([s["steps"][name]["rss_mb"] for s in ok], 1)}
+                            for name in ok[0]["steps"]}
+        return out
+
+
+def sample_from(res, emu=None, expect_code: int = 0) -> Dict[str, Any]:
+    s: Dict[str, Any] = {"wall": res.wall, "rss_mb": round(res.rss_mb, 1), "code": res.code,
+                         "cpu": res.cpu_s, "ok": res.code == expect_code and res.wall is not None}
+    if not s["ok"]:
+        s["error"] = f"exit {res.code}: {res.tail(600)}"
+    if emu is not None:
+        entries = emu.log()
+        s.update(counts=A.counts(entries), pattern=A.pattern(entries),
+                 per_resource=A.per_resource(entries), gaps=A.poll_gaps(entries),
+                 op_wait=round(A.op_wait(entries), 4),
+                 first_request=(entries[0]["time"] - res.start) if entries else None)
+    return s
+
+
+def floor_series(key: str, modules, env) -> Series:
+    code = f"import {', '.join(modules)}; import os; os.execv({DATE!r}, {STAMP!r})"
+    argv = [sys.executable, "-c", code]
+
+    def one(_i: int) -> Dict[str, Any]:
+        return sample_from(run(argv, env, timeout=120))
+    return Series(f"floor:{key}", f"import floor: {' + '.join(m.replace('azure.', '') for m in modules)}",
+                  one, f'python -c "import {", ".join(modules)}"')
+
+
+def registrar_argv(targets: List[str], member: str, ip: str, extra=(), command=True) -> List[str]:
+    argv = registrar_cmd() + ["register"]
+    for t in targets:
+        argv += ["-t", t]
+    argv += ["--member", member, "--ip", ip, *extra]
+    if command:
+        argv += ["--", *STAMP]
+    return argv
+
+
+def registrar_series(key: str, label: str, emu, env, targets: List[str], member: str,
+                     ip_for: Callable[[int], str]) -> Series:
+    def one(i: int) -> Dict[str, Any]:
+        emu.clear_log()
+        res = run(registrar_argv(targets, member, ip_for(i)), env, timeout=180)
+        return sample_from(res, emu)
+    shown = " ".join(["aci-ip-registrar register"] + [f"-t {t.split('/providers/')[1]}"
+                                                      for t in targets]
+                     + [f"--member {member} --ip IP -- date +%s.%N"])
+    return Series(key, label, one, shown)
+
+
+def az_series(key: str, label: str, emu, az: AzCli, change: bool) -> Series:
+    seeds = ids()
+    state = {"ip": None}
+
+    def one(i: int) -> Dict[str, Any]:
+        pool = emu.get(seeds.POOL_ID)
+        entries = [a.get("ipAddress") or a.get("fqdn") for a in
+                   pool["properties"].get("backendAddresses", [])]
+        entries = [e for e in entries if e]
+        if change or state["ip"] is None:
+            new = f"10.0.6.{(i % 240) + 2}"
+            entries = [e for e in entries if e != state["ip"]] + [new]
+            state["ip"] = new
+        emu.clear_log()
+        out = az.script(seeds.RG, seeds.GW, "aci-pool", entries)
+        entries_log = emu.log()
+        s = {"wall": out["wall"], "rss_mb": round(out["rss_kb"] / 1024, 1), "code": out["code"],
+             "cpu": out["cpu_s"],
+             "ok": out["code"] == 0 and out["wall"] is not None, "steps": out["steps"],
+             "counts": A.counts(entries_log), "pattern": A.pattern(entries_log),
+             "per_resource": A.per_resource(entries_log), "gaps": A.poll_gaps(entries_log),
+             "op_wait": round(A.op_wait(entries_log), 4),
+             "first_request": (entries_log[0]["time"] - out["start"]) if entries_log else None}
+        if not s["ok"]:
+            s["error"] = out["stderr"]
+        return s
+    cmd = ("az login --identity -o none && az network application-gateway address-pool update "
+           "-g rg-net --gateway-name agw-prod -n aci-pool --servers <pool's entries"
+           + (" with this member's new IP" if change else ", unchanged") + "> -o none && date +%s.%N")
+    return Series(key, label, one, cmd)
+
+
+# -- extra views of one registrar boot --------------------------------------------------------
+def importtime_view(emu, env, targets, member, ip) -> Dict[str, Any]:
+    argv = registrar_argv(targets, member, ip)
+    argv = [sys.executable, "-X", "importtime"] + (argv[1:] if argv[0] == sys.executable else argv)
+    emu.clear_log()
+    res = run(argv, env, timeout=180)
+    out = A.importtime(res.stderr)
+    out["wall_s_with_importtime"] = round(res.wall, 4) if res.wall else None
+    out["exit"] = res.code
+    out["command"] = "python -X importtime $(which aci-ip-registrar) register ... (a no-op boot)"
+    return out
+
+
+def profile_view(emu, env, targets, member, ip) -> Dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        prof = os.path.join(tmp, "boot.prof")
+        argv = registrar_argv(targets, member, ip, command=False)
+        script = argv[0] if argv[0] != sys.executable else None
+        argv = ([sys.executable, "-m", "cProfile", "-o", prof, script] + argv[1:] if script
+                else [sys.executable, "-m", "cProfile", "-o", prof, "-m"] + argv[2:])
+        emu.clear_log()
+        res = run(argv, env, timeout=180)
+        if res.code != 0 or not os.path.exists(prof):
+            return {"exit": res.code, "error": res.tail()}
+        return {"exit": res.code, "command": "python -m cProfile $(which aci-ip-registrar) "
+                "register ... (no command to exec, so the profile is written)",
+                "top_cumulative": A.profile_summary(prof)}
+
+
+def connect_audit(argvs: Dict[str, List[str]], env) -> Dict[str, Any]:
+    """Every connect() the processes made (strace -f), by destination."""
+    strace = shutil.which("strace")
+    if not strace:
+        return {"measured": False, "reason": "strace not installed"}
+    out: Dict[str, Any] = {"measured": True}
+    pat = re.compile(r'connect\(\d+, \{sa_family=(AF_\w+)(?:, sin6?_port=htons\((\d+)\))?'
+                     r'(?:, (?:sin_addr=inet_addr\("([^"]+)"\)|sin6_addr=inet_pton\(AF_INET6, '
+                     r'"([^"]+)"\)|sun_path="([^"]*)"))?')
+    for name, argv in argvs.items():
+        with tempfile.NamedTemporaryFile(prefix="bench-strace-", delete=False) as fh:
+            trace = fh.name
+        try:
+            res = run([strace, "-f", "-qq", "-e", "trace=connect", "-o", trace, *argv], env,
+                      timeout=300)
+            dests: Dict[str, int] = {}
+            for line in Path(trace).read_text(errors="replace").splitlines():
+                m = pat.search(line)
+                if not m:
+                    continue
+                fam, port, v4, v6, unix = m.groups()
+                key = (f"{v4}:{port}" if v4 else f"[{v6}]:{port}" if v6 else
+                       f"unix:{unix}" if unix is not None else fam)
+                dests[key] = dests.get(key, 0) + 1
+            out[name] = {"exit": res.code, "connects": dests,
+                         "only_loopback": all(k.startswith(("127.", "[::1]", "unix:", "AF_UNSPEC"))
+                                              for k in dests)}
+        finally:
+            os.unlink(trace)
+    return out
+
+
+# -- the fleet ------------------------------------------------------------------------------------------
+def fleet(n: int, op_duration: float, retry_after: float, timeout: float) -> Dict[str, Any]:
+    from aci_ip_registrar.emulator import Emulator
+    seeds = ids()
+    members = {f"fleet-{i:02d}": f"10.0.3.{i + 10}" for i in range(n)}
+    with Emulator(make_seed(), op_duration=op_duration, retry_after=retry_after) as emu:
+        env = base_env(emu.env())
+        before = emu.get(seeds.POOL_ID)["properties"]["backendAddresses"]
+        emu.clear_log()
+        t0 = time.time()
+        procs = {m: Proc(registrar_argv([seeds.POOL_ID], m, ip, extra=("--output", "json")), env)
+                 for m, ip in members.items()}
+        spawned = time.time() - t0
+        results = {m: p.wait(timeout) for m, p in procs.items()}
+        entries = emu.log()
+        final = emu.get(seeds.POOL_ID)["properties"]["backendAddresses"]
+        gw = emu.get(seeds.GW_ID)
+    held = {a.get("ipAddress") for a in final if a.get("ipAddress")}
+    ok = {m for m, r in results.items() if r.code == 0 and r.ran_at}
+    lost = sorted(m for m in ok if members[m] not in held)
+    kept_manual = all(a in final for a in before)
+    ledger = {k.split(":", 2)[2]: v for k, v in (gw.get("tags") or {}).items()
+              if k.lower().startswith("aciipr:aci-pool:")}
+    ledger_ok = all(ledger.get(m, "").split(";")[0] == members[m] for m in ok)
+    # PUTs and what became of them.
+    op_final: Dict[str, str] = {}
+    for e in entries:
+        if e.get("op_id") and e.get("op_status"):
+            op_final[e["op_id"]] = e["op_status"]
+    puts = [e for e in entries if e["method"] == "PUT" and A.resource_of(e) == "gw"]
+    outcome: Dict[str, int] = {}
+    for e in puts:
+        st = int(e.get("status") or 0)
+        if st in (200, 201):
+            key = {"Succeeded": "succeeded", "Canceled": "canceled (superseded)",
+                   "Failed": "failed"}.get(op_final.get(e.get("op_id")), "never settled")
+        else:
+            key = f"rejected {st}" + (f" {e['error_code']}" if e.get("error_code") else "")
+        outcome[key] = outcome.get(key, 0) + 1
+    wasted = len(puts) - outcome.get("succeeded", 0)
+    retry_codes: Dict[str, int] = {}
+    attempts = []
+    for r in results.values():
+        for line in r.stderr.splitlines():
+            m = re.search(r"retrying target=.* code=(\S+)", line)
+            if m:
+                retry_codes[m.group(1)] = retry_codes.get(m.group(1), 0) + 1
+        for line in r.stdout.splitlines():
+            if line.startswith("{"):
+                try:
+                    doc = json.loads(line)
+                    attempts += [t.get("attempts", 1) for t in doc.get("targets", [])]
+                except ValueError:
+                    pass
+    done = [results[m].ran_at - t0 for m in ok]
+    codes: Dict[str, int] = {}
+    for r in results.values():
+        codes[str(r.code)] = codes.get(str(r.code), 0) + 1
+    failures = [f"{m}: exit {r.code}: {r.tail(300)}" for m, r in results.items() if m not in ok]
+    gaps = A.poll_gaps(entries)
+    return {
+        "members": n, "op_duration_s": op_duration, "retry_after_s": retry_after,
+        "spawn_spread_s": round(spawned, 3),
+        "all_registered_s": round(max(done), 3) if len(ok) == n else None,
+        "member_registered_s": A.summary(done, 3),
+        "exit_codes": codes, "registered": len(ok), "failed": n - len(ok),
+        "failures": failures[:3],
+        "puts": len(puts), "puts_per_member": round(len(puts) / n, 2),
+        "put_outcomes": outcome, "wasted_puts": wasted,
+        "lost_updates": len(lost), "lost_members": lost,
+        "manual_entries_kept": kept_manual, "ledger_matches": ledger_ok,
+        "final_pool_ips": len(held),
+        "requests": A.counts(entries),
+        "attempts_per_member": A.summary(attempts, 2),
+        "retries_by_code": retry_codes,
+        "between_polls_s": A.summary(gaps["between"]),
+        "peak_rss_mb": A.summary([r.rss_mb for r in results.values()], 1),
+    }
+
+
+# -- targets -------------------------------------------------------------------------------------------
+def evaluate(res: Dict[str, Any], retry_after: float) -> List[Dict[str, Any]]:
+    s, t = res["series"], []
+
+    def med(key, what="wall_s"):
+        return ((s.get(key) or {}).get(what) or {}).get("median")
+
+    def add(target, figure, met):
+        t.append({"target": target, "figure": figure, "met": met})
+
+    for cfg in ("pool", "pool+dns"):
+        noop, floor = med(f"noop:{cfg}"), med(f"floor:{cfg}")
+        r = noop / floor if noop and floor else None
+        add(f"no-op boot ({cfg}) median <= 1.25 x import floor",
+            f"{noop:.3f} s / {floor:.3f} s = {r:.2f}x" if r else "n/a",
+            r is not None and r <= 1.25)
+    for cfg in ("pool", "pool+dns"):
+        rows = (s.get(f"noop:{cfg}") or {}).get("per_resource") or []
+        good = bool(rows) and all(all(v["reads"] == 1 and v["writes"] == 0 and v["polls"] == 0
+                                      for v in row.values()) for row in rows)
+        add(f"no-op boot ({cfg}): one read per resource, no writes", json.dumps(rows), good)
+    for cfg in ("pool", "pool+dns"):
+        rows = (s.get(f"change:{cfg}") or {}).get("per_resource") or []
+        good = bool(rows) and all(
+            all(v["reads"] == 1 and v["writes"] == 1 and
+                v["readbacks"] == (1 if k == "gw" else 0) for k, v in row.items())
+            for row in rows)
+        add(f"change boot ({cfg}): one read + one write per resource, one read-back for the "
+            "gateway", json.dumps(rows), good)
+    polling = (s.get("change:pool+dns") or {}).get("polling") or {}
+    worst = max(filter(None, [(polling.get("between_polls_s") or {}).get("max"),
+                              (polling.get("put_to_first_poll_s") or {}).get("max")]), default=None)
+    add("change boot: polls at the service's cadence (Retry-After "
+        f"{retry_after:g} s), no 30 s sleeps",
+        f"median gap {(polling.get('between_polls_s') or {}).get('median')} s, "
+        f"longest {worst} s" if worst is not None else "no polls seen",
+        worst is not None and worst <= retry_after + 0.25)
+    for mode, need in (("noop", 3.0), ("change", 2.5)):
+        az = med(f"az:{mode}")
+        for cfg in ("pool", "pool+dns"):
+            reg = med(f"{mode}:{cfg}")
+            label = f"{'no-op' if mode == 'noop' else 'change'} boot ({cfg}) >= {need:g}x " \
+                    "faster than the Azure CLI script"
+            if az and reg:
+                add(label, f"{az:.3f} s / {reg:.3f} s = {az / reg:.2f}x", az / reg >= need)
+            else:
+                add(label, "Azure CLI not measured", None)
+    az_rss = max(filter(None, [med("az:noop", "rss_mb"), med("az:change", "rss_mb")]),
+                 default=None)
+    for cfg in ("pool", "pool+dns"):
+        floor = med(f"floor:{cfg}", "rss_mb")
+        peak = max(filter(None, [((s.get(f"{m}:{cfg}") or {}).get("rss_mb") or {}).get("max")
+                                 for m in ("noop", "change")]), default=None)
+        if floor and peak:
+            add(f"peak RSS ({cfg}) <= import floor + 20 MB",
+                f"{peak:.1f} MB vs {floor:.1f} + 20 MB (+{peak - floor:.1f} MB)",
+                peak <= floor + 20)
+            add(f"peak RSS ({cfg}) below the Azure CLI's",
+                f"{peak:.1f} MB vs {az_rss:.1f} MB" if az_rss else "Azure CLI not measured",
+                (peak < az_rss) if az_rss else None)
+    fl = [f for f in res.get("fleet", []) if f]
+    if fl:
+        big = max(fl, key=lambda f: f["members"])
+        add(f"fleet of {big['members']}: zero lost updates"
+            + ("" if big["members"] >= 50 else " (target is for 50)"),
+            f"{big['lost_updates']} lost, {big['failed']} failed, "
+            f"{big['puts_per_member']} PUTs per member", big["lost_updates"] == 0
+            and big["failed"] == 0)
+    return t
+
+
+# -- the table -----------------------------------------------------------------------------------------
+def _f(x, fmt="{:.3f}"):
+    return "n/a" if x is None else fmt.format(x)
+
+
+def table(res: Dict[str, Any]) -> str:
+    s = res["series"]
+    lines = []
+    floor = {cfg: ((s.get(f"floor:{cfg}") or {}).get("wall_s") or {}).get("median")
+             for cfg in FLOORS}
+    floor_rss = {cfg: ((s.get(f"floor:{cfg}") or {}).get("rss_mb") or {}).get("median")
+                 for cfg in FLOORS}
+    az = {m: ((s.get(f"az:{m}") or {}).get("wall_s") or {}).get("median") for m in ("noop", "change")}
+    lines.append("| run | median wall | p95 wall | x floor | peak RSS (MB) | reads | writes "
+                 "| polls | tokens | other | Azure CLI / this |")
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    order = ["floor:pool", "floor:pool+dns", "noop:pool", "noop:pool+dns", "az:noop",
+             "change:pool", "change:pool+dns", "az:change"]
+    for key in order:
+        row = s.get(key)
+        if row is None:
+            if key.startswith("az:"):
+                lines.append(f"| Azure CLI script, {'no-op' if key == 'az:noop' else 'change'}"
+                             f" | not measured | | | | | | | | | |")
+            continue
+        w, r = row["wall_s"], row["rss_mb"]
+        cfg = key.split(":")[1]
+        fl = floor.get(cfg) or floor.get("pool")
+        ratio = "" if key.startswith("floor") or not (w["median"] and fl) else \
+            f"{w['median'] / fl:.2f}"
+        if key.startswith("floor"):
+            ratio = "1.00"
+        req = row.get("requests_per_run") or {}
+        vs = ""
+        mode = key.split(":")[0]
+        if mode in ("noop", "change") and az.get(mode) and w["median"]:
+            vs = f"{az[mode] / w['median']:.2f}x"
+        rss = f"{r['median']:.1f}" if r["median"] else "n/a"
+        if r.get("max") and r["max"] != r["median"]:
+            rss += f" (max {r['max']:.1f})"
+        fails = f" ({row['failures']} failed)" if row.get("failures") else ""
+        lines.append(f"| {row['label']}{fails} | {_f(w['median'])} s | {_f(w['p95'])} s | {ratio} "
+                     f"| {rss} | " + " | ".join(_f(req.get(k), "{:g}") if req else ""
+                                              for k in A.KINDS) + f" | {vs} |")
+    lines.append("")
+    lines.append("x floor: against the floor of the same targets (pool: identity + network; "
+                 "pool+dns: + privatedns).")
+    if res.get("fleet"):
+        f0 = res["fleet"][0]
+        lines.append("")
+        lines.append(f"Fleet (gateway update {f0['op_duration_s']:g} s, Retry-After "
+                     f"{f0['retry_after_s']:g} s; Azure: 45-90 s and ~10 s):")
+        lines.append("")
+        lines.append("| members | all registered | median member | PUTs | PUTs/member | wasted PUTs "
+                     "| lost updates | failed | manual entries kept |")
+        lines.append("|---:|---:|---:|---:|---:|---|---:|---:|---|")
+        for f in res["fleet"]:
+            wasted = ", ".join(f"{v} {k}" for k, v in f["put_outcomes"].items() if k != "succeeded")
+            lines.append(f"| {f['members']} | {_f(f['all_registered_s'], '{:.2f}')} s "
+                         f"| {_f(f['member_registered_s']['median'], '{:.2f}')} s | {f['puts']} "
+                         f"| {f['puts_per_member']} | {f['wasted_puts']}"
+                         + (f" ({wasted})" if wasted else "") + f" | {f['lost_updates']} "
+                         f"| {f['failed']} | {'yes' if f['manual_entries_kept'] else 'NO'} |")
+    size = res.get("size") or {}
+    if size:
+        lines.append("")
+        lines.append("| installed size (site-packages) | total | without pip/setuptools "
+                     "| largest |")
+        lines.append("|---|---:|---:|---|")
+        for key, label in (("registrar", "aci-ip-registrar + dependencies"),
+                           ("azure_cli", "azure-cli")):
+            v = size.get(key) or {}
+            if "site_packages_mb" in v:
+                big = ", ".join(f"{k} {m:g}" for k, m in list(v["largest_mb"].items())[:4])
+                lines.append(f"| {label} | {v['site_packages_mb']:g} MB "
+                             f"| {v['without_pip_setuptools_mb']:g} MB | {big} |")
+            else:
+                lines.append(f"| {label} | not measured | | {v.get('reason', '')} |")
+    it = res.get("importtime") or {}
+    if it.get("by_package_s"):
+        lines.append("")
+        top = ", ".join(f"{k} {v:.3f}" for k, v in list(it["by_package_s"].items())[:6])
+        lines.append(f"Import time of a no-op boot (-X importtime, s): total {it['total_s']:.3f}; "
+                     f"{top}")
+    if res.get("targets"):
+        lines.append("")
+        lines.append("| target | figure | met |")
+        lines.append("|---|---|---|")
+        for row in res["targets"]:
+            met = {True: "yes", False: "**no**", None: "not measured"}[row["met"]]
+            fig = row["figure"] if len(row["figure"]) < 90 else row["figure"][:87] + "..."
+            lines.append(f"| {row['target']} | {fig} | {met} |")
+    return "\n".join(lines)
+
+
+# -- main ---------------------------------------------------------------------------------------------------
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--runs", type=int, default=None,
+                   help="measured runs per series (default 20; 3 with --tiny)")
+    p.add_argument("--warmup", type=int, default=1, help="unmeasured runs per series first")
+    p.add_argument("--fleet", default=None,
+                   help="fleet sizes, comma separated, '' for none (default 10,25,50; 3 with --tiny)")
+    p.add_argument("--with-az", action="store_true",
+                   help="measure the Azure CLI baseline (installs azure-cli into "
+                        "benchmarks/.az-venv on first use)")
+    p.add_argument("--az-runs", type=int, default=None, help="runs of the Azure CLI script "
+                   "(default: --runs)")
+    p.add_argument("--no-size", action="store_true", help="skip the installed-size measurement")
+    p.add_argument("--tiny", action="store_true",
+                   help="CI smoke size: 3 runs, fleet of 3, no az, no size, no audit")
+    p.add_argument("--op-duration", type=float, default=0.2,
+                   help="gateway update duration for single boots (s, default 0.2)")
+    p.add_argument("--retry-after", type=float, default=0.05,
+                   help="Retry-After the emulator sends for single boots (s, default 0.05)")
+    p.add_argument("--fleet-op-duration", type=float, default=0.5)
+    p.add_argument("--fleet-retry-after", type=float, default=0.1)
+    p.add_argument("--fleet-timeout", type=float, default=300.0)
+    p.add_argument("--isolate", choices=("auto", "yes", "no"), default=None,
+                   help="run inside a loopback-only network namespace (default: auto; no with "
+                        "--tiny)")
+    p.add_argument("--out", help="JSON path (default benchmarks/results/<date>[-tiny].json)")
+    p.add_argument("--in-netns", action="store_true", help=argparse.SUPPRESS)
+    a = p.parse_args(argv)
+    if a.runs is None:
+        a.runs = 3 if a.tiny else 20
+    if a.fleet is None:
+        a.fleet = "3" if a.tiny else "10,25,50"
+    if a.tiny:
+        a.no_size = True
+    if a.isolate is None:
+        a.isolate = "no" if a.tiny else "auto"
+    a.fleet_sizes = [int(x) for x in a.fleet.split(",") if x.strip()]
+    a.az_runs = a.az_runs if a.az_runs is not None else a.runs
+    return a
+
+
+def prepare(a) -> Dict[str, Any]:
+    """Everything that may need the network (pip), done before entering the namespace."""
+    prep: Dict[str, Any] = {}
+    if a.with_az:
+        az, how = ensure_az_venv(log)
+        prep["az"] = {"path": str(az) if az else None, "how": how}
+    if not a.no_size:
+        venv, how = ensure_size_venv(log)
+        prep["size"] = {"path": str(venv) if venv else None, "how": how}
+    return prep
+
+
+def main(argv=None) -> int:
+    a = parse_args(argv)
+    if not a.in_netns:
+        prep = prepare(a)
+        if a.isolate != "no":
+            if can_unshare():
+                log("re-running inside a network namespace with only loopback (unshare -n)")
+                args = [x for x in (argv if argv is not None else sys.argv[1:])]
+                os.environ["BENCH_PREP"] = json.dumps(prep)
+                os.execvp("unshare", ["unshare", "-n", "sh", "-c",
+                                      'ip link set lo up && exec "$@"', "sh", sys.executable,
+                                      str(Path(__file__).resolve()), *args, "--in-netns"])
+            if a.isolate == "yes":
+                log("cannot create a network namespace (unshare -n); --isolate yes: stopping")
+                return 2
+            log("no network namespace available; running on the host's network (loopback only "
+                "is used)")
+    else:
+        prep = json.loads(os.environ.pop("BENCH_PREP", "{}"))
+    return measure(a, prep, "unshare -n" if a.in_netns else None)
+
+
+def measure(a, prep: Dict[str, Any], isolated_by: Optional[str]) -> int:
+    from aci_ip_registrar.emulator import Emulator
+    seeds = ids()
+    started = time.time()
+    res: Dict[str, Any] = {
+        "schema": SCHEMA,
+        "command": "python benchmarks/run.py " + " ".join(
+            x for x in sys.argv[1:] if x != "--in-netns"),
+        "machine": machine(), "network": network_state(isolated_by),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "config": {"runs": a.runs, "warmup": a.warmup, "az_runs": a.az_runs if a.with_az else 0,
+                   "single_boot_emulator": {"op_duration_s": a.op_duration,
+                                            "retry_after_s": a.retry_after},
+                   "fleet_emulator": {"op_duration_s": a.fleet_op_duration,
+                                      "retry_after_s": a.fleet_retry_after,
+                                      "scale": "gateway update 0.5 s vs 45-90 s on Azure "
+                                               "(1/90 to 1/180); Retry-After 0.1 s vs ~10 s"
+                                      if (a.fleet_op_duration, a.fleet_retry_after) == (0.5, 0.1)
+                                      else "custom"},
+                   "tiny": a.tiny},
+    }
+    env0 = base_env()
+    res["rss_method"] = self_check(env0)
+    res["rss_method"]["how"] = ("peak RSS is ru_maxrss from os.wait4() on the measured process; "
+                                "Linux carries it across exec, so it is the Python process's peak")
+    log(f"machine: {res['machine']['cpu']}, {res['machine']['cores']} cores; network: "
+        f"{res['network']['interfaces']}")
+
+    pool = seeds.POOL_ID
+    rec = {name: f"{seeds.ZONE_ID}/A/{name}" for name in ("noop", "change", "audit")}
+    az_cli = None
+    az_note = None
+    with Emulator(make_seed(records=()), op_duration=a.op_duration,
+                  retry_after=a.retry_after) as emu:
+        env = base_env(emu.env())
+        series: List[Series] = [floor_series(k, m, env0) for k, m in FLOORS.items()]
+        targets = {"pool": [pool], "pool+dns": [pool, rec["noop"]]}
+        # The no-op members are registered once, before anything is measured.
+        for cfg, member, ip in (("pool", "cg-noop-a", "10.0.2.4"), ("pool+dns", "cg-noop-b",
+                                                                   "10.0.2.5")):
+            r = run(registrar_argv(targets[cfg], member, ip), env, timeout=180)
+            if r.code != 0:
+                log(f"setup registration failed: {r.tail()}")
+                return 1
+            series.append(registrar_series(f"noop:{cfg}", f"registrar no-op boot, {cfg}", emu, env,
+                                           targets[cfg], member, lambda i, ip=ip: ip))
+        change_targets = {"pool": [pool], "pool+dns": [pool, rec["change"]]}
+        for cfg, member, net in (("pool", "cg-change-a", 4), ("pool+dns", "cg-change-b", 5)):
+            series.append(registrar_series(
+                f"change:{cfg}", f"registrar change boot (new IP), {cfg}", emu, env,
+                change_targets[cfg], member, lambda i, net=net: f"10.0.{net}.{(i % 240) + 2}"))
+        if a.with_az:
+            az_path = (prep.get("az") or {}).get("path")
+            if not az_path:
+                az_note = (prep.get("az") or {}).get("how") or "azure-cli not installed"
+            else:
+                az_cli = AzCli(Path(az_path), emu, env)
+                try:
+                    az_cli.setup()
+                except RuntimeError as exc:
+                    az_note = f"setup failed: {exc}"
+                    az_cli.close()
+                    az_cli = None
+            if az_cli:
+                series.append(az_series("az:noop", "Azure CLI script, same pool, no change "
+                                        "(it always writes)", emu, az_cli, change=False))
+                series.append(az_series("az:change", "Azure CLI script, same pool, new IP",
+                                        emu, az_cli, change=True))
+        else:
+            az_note = "not measured (run with --with-az)"
+        log(f"warm-up: {a.warmup} run(s) per series")
+        for _ in range(a.warmup):
+            for s in series:
+                s.step(warm=True)
+        for i in range(max(a.runs, a.az_runs if az_cli else 0)):
+            for s in series:
+                if s.key.startswith("az:") and i >= a.az_runs:
+                    continue
+                if not s.key.startswith("az:") and i >= a.runs:
+                    continue
+                s.step()
+            log(f"round {i + 1} done")
+        res["series"] = {s.key: s.summary() for s in series}
+        log("python -X importtime of a no-op boot")
+        res["importtime"] = importtime_view(emu, env, targets["pool+dns"], "cg-noop-b", "10.0.2.5")
+        if not a.tiny:
+            log("cProfile of a no-op and a change boot")
+            res["profile"] = {
+                "noop": profile_view(emu, env, targets["pool+dns"], "cg-noop-b", "10.0.2.5"),
+                "change": profile_view(emu, env, change_targets["pool+dns"], "cg-change-b",
+                                       "10.0.5.250")}
+            log("connect() audit (strace)")
+            argvs = {"registrar change boot": registrar_argv([pool, rec["audit"]], "cg-audit",
+                                                             "10.0.7.2")}
+            if az_cli:
+                cur = [x.get("ipAddress") or x.get("fqdn") for x in
+                       emu.get(pool)["properties"]["backendAddresses"]]
+                argvs["az login --identity"] = [az_cli.az, "login", "--identity", "-o", "none"]
+                argvs["az ... address-pool update"] = [
+                    az_cli.az, "network", "application-gateway", "address-pool", "update", "-g",
+                    seeds.RG, "--gateway-name", seeds.GW, "-n", "aci-pool", "--servers",
+                    *[c for c in cur if c], "-o", "none"]
+            res["connect_audit"] = connect_audit(
+                argvs, az_cli.env if az_cli else env)
+        res["azure_cli"] = {"measured": az_cli is not None,
+                            "version": az_version(Path(prep["az"]["path"])) if az_cli else None,
+                            "note": az_note,
+                            "setup_notes": az_cli.setup_notes if az_cli else [],
+                            "config": ("own AZURE_CONFIG_DIR (seeded versionCheck.json, cloud "
+                                       "'Emu' registered to the emulator and active, kept warm "
+                                       "across runs), AZURE_CORE_COLLECT_TELEMETRY=false")
+                            if az_cli else None}
+        if az_cli:
+            az_cli.close()
+    res["fleet"] = []
+    for n in a.fleet_sizes:
+        log(f"fleet of {n}")
+        res["fleet"].append(fleet(n, a.fleet_op_duration, a.fleet_retry_after, a.fleet_timeout))
+    if not a.no_size:
+        size: Dict[str, Any] = {}
+        sv = (prep.get("size") or {}).get("path")
+        size["registrar"] = installed_size(Path(sv)) if sv else {"reason": (prep.get("size") or {}).get("how")}
+        size["registrar"]["venv"] = "fresh venv, pip install <this project> (not editable)"
+        if az_cli is not None or (prep.get("az") or {}).get("path"):
+            size["azure_cli"] = installed_size(AZ_VENV)
+            size["azure_cli"]["venv"] = "fresh venv, pip install azure-cli"
+        else:
+            size["azure_cli"] = {"reason": "not installed (run with --with-az)"}
+        res["size"] = size
+    res["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    res["targets"] = evaluate(res, a.retry_after)
+    res["elapsed_s"] = round(time.time() - started, 1)
+    text = table(res)
+    res["table_markdown"] = text
+    out = Path(a.out) if a.out else HERE / "results" / (
+        dt.date.today().isoformat() + ("-tiny" if a.tiny else "") + ".json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(res, indent=1, sort_keys=False) + "\n")
+    print(text)
+    print(f"\nJSON: {out}  ({res['elapsed_s']} s; network: "
+          f"{'loopback-only namespace' if res['network']['isolated'] else 'host'})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

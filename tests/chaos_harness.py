@@ -1,0 +1,253 @@
+"""Chaos harness: N registrar processes boot at once against one gateway and one shared Private
+DNS record while the emulator injects random faults; some members restart with new IPs during
+the run and some pairs swap IPs. When all have exited, an invariant checker verifies I1, I2, I3,
+I5 and I7 (design.md) over the final state and the request log.
+
+Full size (documented in README):
+    python tests/chaos_harness.py --n 50 --fault-rate 0.2 --seeds 1-20 --if-match both
+Any failure reproduces from the seed it prints.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import seeds  # noqa: E402
+from conftest import base_env, cli_path  # noqa: E402
+
+FAULT_KINDS = ["throttle", "another_operation", "conflict", "server_error", "unavailable",
+               "drop", "delay", "op_canceled"]
+MANUAL_IP = "10.0.2.200"
+DNS_MANUAL = "10.0.2.77"
+
+
+@dataclass
+class Member:
+    name: str
+    ip: str
+    generation: int = 0
+    proc: subprocess.Popen = None
+    exit_code: int = None
+    history: List[str] = field(default_factory=list)
+
+
+def ip_for(i: int, gen: int) -> str:
+    return f"10.{10 + gen}.{i // 200}.{10 + i % 200}"
+
+
+def _seed() -> dict:
+    data = seeds.seed(records=[seeds.record("app", [DNS_MANUAL], {"team": "web"})])
+    return data
+
+
+def _start(member: Member, env: dict, timeout: float) -> None:
+    args = cli_path() + ["register", "-t", seeds.POOL_ID, "-t", seeds.REC_ID,
+                         "--member", member.name, "--ip", member.ip, "--timeout", str(timeout),
+                         "--poll-interval", "0.1", "--start-jitter", "0.5"]
+    member.proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE, text=True)
+
+
+def _strip(gw: dict) -> dict:
+    gw = copy.deepcopy(gw)
+    gw.pop("etag", None)
+    gw["tags"] = {k: v for k, v in gw.get("tags", {}).items() if not k.startswith("aciipr:")}
+    props = gw["properties"]
+    props.pop("provisioningState", None)
+    for value in props.values():
+        for item in value if isinstance(value, list) else []:
+            if isinstance(item, dict):
+                item.pop("etag", None)
+                if isinstance(item.get("properties"), dict):
+                    item["properties"].pop("provisioningState", None)
+                    if item.get("name") == "aci-pool":
+                        item["properties"].pop("backendAddresses", None)
+    return gw
+
+
+def run_seed(seed: int, n: int, fault_rate: float, if_match: bool, restarts: float = 0.2,
+             swaps: int = 2, timeout: float = 150.0, op_duration: float = 0.2,
+             verbose: bool = False) -> dict:
+    from aci_ip_registrar.emulator import Emulator
+
+    rng = random.Random(seed)
+    with Emulator(_seed(), op_duration=op_duration, retry_after=0.1,
+                  enforce_if_match=if_match) as emu:
+        before_gw = _strip(emu.get(seeds.GW_ID))
+        for index, kind in enumerate(FAULT_KINDS):
+            emu.add_fault(kind, path=r"applicationGateways|privateDnsZones",
+                          probability=fault_rate / len(FAULT_KINDS), seed=seed * 100 + index,
+                          retry_after=1, delay=0.5)
+        env = base_env()
+        env.update(emu.env())
+        members = [Member(f"cg-{i:03d}", ip_for(i, 0)) for i in range(n)]
+        for m in members:
+            m.history.append(m.ip)
+            _start(m, env, timeout)
+        # Restarts during the run: new IPs for some, swapped IPs for some pairs.
+        picked = rng.sample(range(n), min(n, max(2 * swaps, int(n * restarts))))
+        pairs = [(picked[2 * k], picked[2 * k + 1]) for k in range(min(swaps, len(picked) // 2))]
+        singles = picked[2 * len(pairs):]
+        events = []
+        for a, b in pairs:
+            events.append((rng.uniform(0.5, 6.0), "swap", a, b))
+        for a in singles:
+            events.append((rng.uniform(0.5, 6.0), "move", a, None))
+        events.sort()
+        t0 = time.time()
+        for when, what, a, b in events:
+            time.sleep(max(0.0, t0 + when - time.time()))
+            group = [a] if what == "move" else [a, b]
+            for idx in group:
+                proc = members[idx].proc
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGKILL)   # the container restarts
+                proc.wait()
+                proc.stderr.close()
+            if what == "swap":
+                members[a].ip, members[b].ip = members[b].ip, members[a].ip
+            else:
+                members[a].ip = ip_for(a, members[a].generation + 1)
+            for idx in group:
+                members[idx].generation += 1
+                members[idx].history.append(members[idx].ip)
+                _start(members[idx], env, timeout)
+        failures = {}
+        for m in members:
+            m.exit_code = m.proc.wait(timeout=timeout + 60)
+            err = m.proc.stderr.read()
+            m.proc.stderr.close()
+            if m.exit_code != 0:
+                failures[m.name] = err.strip().splitlines()[-1:] if err else []
+        result = check(emu, members, before_gw)
+        counts = emu.counts()
+        log = emu.log()
+        puts = [e for e in log if e["kind"] == "write" and e["method"] == "PUT"]
+        result.update({
+            "seed": seed, "n": n, "fault_rate": fault_rate, "if_match": if_match,
+            "requests": counts["total"], "faults_injected": sum(1 for e in log if e["fault"]),
+            "puts": len(puts), "puts_412": sum(1 for e in puts if e["status"] == 412),
+            "restarts": len(singles), "swapped_pairs": len(pairs),
+            "failed_processes": failures, "seconds": round(time.time() - t0, 1),
+        })
+        return result
+
+
+def check(emu, members: List[Member], before_gw: dict) -> dict:
+    violations: List[str] = []
+    gw = emu.get(seeds.GW_ID)
+    pool = next(p for p in gw["properties"]["backendAddressPools"] if p["name"] == "aci-pool")
+    entries = pool["properties"].get("backendAddresses", [])
+    pool_ips = [e["ipAddress"] for e in entries if e.get("ipAddress")]
+    rec = emu.get(seeds.REC_ID)
+    dns_ips = [r["ipv4Address"] for r in rec["properties"].get("aRecords", [])]
+    current = {m.name: m.ip for m in members}
+    live = set(current.values())
+    ever = {ip for m in members for ip in m.history}
+    from aci_ip_registrar.ledger import ledger_from_metadata, ledger_from_tags
+    ledgers = {"pool": ledger_from_tags(gw.get("tags", {}), "aci-pool"),
+               "dns": ledger_from_metadata(rec["properties"].get("metadata", {}))}
+    for where, ips in (("pool", pool_ips), ("dns", dns_ips)):
+        # I1: every member whose final run succeeded is present.
+        for m in members:
+            if m.exit_code == 0 and m.ip not in ips:
+                violations.append(f"I1 {where}: {m.name} {m.ip} missing")
+        # I2: no stale registrar-written IP remains.
+        for ip in ips:
+            if ip in ever and ip not in live:
+                violations.append(f"I2 {where}: stale {ip} still present")
+        # I7: the ledger describes the data.
+        for member, entry in ledgers[where].items():
+            if entry.release:
+                violations.append(f"I7 {where}: {member} still holds release {entry.release}")
+            if member in current and entry.ip != current[member] and \
+                    next(m for m in members if m.name == member).exit_code == 0:
+                violations.append(f"I7 {where}: ledger {member}={entry.ip}, member is at "
+                                  f"{current[member]}")
+            if entry.ip not in ips:
+                violations.append(f"I7 {where}: ledger {member}={entry.ip} not in target")
+        if len(ips) != len(set(ips)):
+            violations.append(f"I3 {where}: duplicate entries {sorted(ips)}")
+    # I3: nothing the registrar does not own changed.
+    if MANUAL_IP not in pool_ips:
+        violations.append("I3 pool: manual IP lost")
+    if {"fqdn": "legacy.corp.internal"} not in entries:
+        violations.append("I3 pool: FQDN entry lost")
+    if _strip(gw) != before_gw:
+        violations.append("I3 gateway: parts other than the pool and ledger changed")
+    if DNS_MANUAL not in dns_ips or rec["properties"]["metadata"].get("team") != "web":
+        violations.append("I3 dns: manual record or foreign metadata lost")
+    # I5: every write was conditional on an etag that a read returned.
+    seen_etags = set()
+    for entry in emu.log():
+        if entry["kind"] == "read" and entry.get("etag"):
+            seen_etags.add(entry["etag"].strip('"'))
+        if entry["kind"] == "write" and entry["method"] == "PUT":
+            cond = (entry.get("if_match") or entry.get("if_none_match") or "").strip('"')
+            if not cond:
+                violations.append(f"I5: unconditional PUT at {entry['time']:.3f}")
+            elif cond != "*" and cond not in seen_etags:
+                violations.append(f"I5: PUT with If-Match {cond} no read returned")
+    return {"violations": violations, "pool_size": len(pool_ips), "dns_size": len(dns_ips)}
+
+
+def _seeds(text: str) -> List[int]:
+    out = []
+    for part in text.split(","):
+        lo, _, hi = part.partition("-")
+        out.extend(range(int(lo), int(hi or lo) + 1))
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=10)
+    parser.add_argument("--fault-rate", type=float, default=0.2)
+    parser.add_argument("--seeds", default="1-3")
+    parser.add_argument("--if-match", choices=["on", "off", "both"], default="both")
+    parser.add_argument("--op-duration", type=float, default=0.2)
+    parser.add_argument("--json", help="write all results to this file")
+    args = parser.parse_args(argv)
+    modes = {"on": [True], "off": [False], "both": [True, False]}[args.if_match]
+    results = []
+    for if_match in modes:
+        for seed in _seeds(args.seeds):
+            res = run_seed(seed, args.n, args.fault_rate, if_match, op_duration=args.op_duration)
+            results.append(res)
+            print(f"seed={seed} if_match={'on' if if_match else 'off'} n={args.n} "
+                  f"requests={res['requests']} faults={res['faults_injected']} "
+                  f"puts={res['puts']} (412: {res['puts_412']}) restarts={res['restarts']} "
+                  f"swaps={res['swapped_pairs']} failed={len(res['failed_processes'])} "
+                  f"violations={len(res['violations'])} {res['seconds']}s", flush=True)
+            for v in res["violations"]:
+                print(f"    {v}", flush=True)
+            for name, err in res["failed_processes"].items():
+                print(f"    failed {name}: {err}", flush=True)
+    for if_match in modes:
+        rs = [r for r in results if r["if_match"] == if_match]
+        print(f"TOTAL if_match={'on' if if_match else 'off'}: seeds={len(rs)} n={args.n} "
+              f"fault_rate={args.fault_rate} requests={sum(r['requests'] for r in rs)} "
+              f"faults={sum(r['faults_injected'] for r in rs)} "
+              f"violations={sum(len(r['violations']) for r in rs)} "
+              f"failed_processes={sum(len(r['failed_processes']) for r in rs)}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
+    on_bad = sum(len(r["violations"]) for r in results if r["if_match"])
+    return 1 if on_bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
