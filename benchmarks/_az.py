@@ -102,19 +102,28 @@ def installed_size(venv: Path, top: int = 8) -> Dict[str, object]:
     if sp is None:
         return {"error": f"no site-packages under {venv}"}
     per_top: Dict[str, int] = {}
-    for entry in sp.iterdir():
-        name = entry.name
+
+    def walk(entry: Path) -> int:
         total = 0
-        if entry.is_dir() and not entry.is_symlink():
-            for dirpath, _dirs, files in os.walk(entry):
-                for f in files:
-                    try:
-                        total += os.lstat(os.path.join(dirpath, f)).st_size
-                    except OSError:
-                        pass
+        for dirpath, _dirs, files in os.walk(entry):
+            for f in files:
+                try:
+                    total += os.lstat(os.path.join(dirpath, f)).st_size
+                except OSError:
+                    pass
+        return total
+
+    def add(entry: Path, name: str) -> None:
+        # The azure namespace holds every SDK: count azure/<pkg> and azure/mgmt/<pkg> apart.
+        if entry.is_dir() and name in ("azure", "azure.mgmt"):
+            for sub in entry.iterdir():
+                add(sub, f"{name}.{sub.name}")
+        elif entry.is_dir() and not entry.is_symlink():
+            per_top[name] = walk(entry)
         else:
-            total = entry.lstat().st_size
-        per_top[name] = total
+            per_top[name] = entry.lstat().st_size
+    for entry in sp.iterdir():
+        add(entry, entry.name)
     everything = sum(per_top.values())
 
     def is_bootstrap(name: str) -> bool:
@@ -122,7 +131,8 @@ def installed_size(venv: Path, top: int = 8) -> Dict[str, object]:
         return name in BOOTSTRAP or base in ("pip", "setuptools")
     without = sum(v for k, v in per_top.items() if not is_bootstrap(k))
     biggest = sorted(((k, v) for k, v in per_top.items()
-                      if not k.endswith((".dist-info", ".egg-info")) and not is_bootstrap(k)),
+                      if not k.endswith((".dist-info", ".egg-info", "__pycache__", ".py"))
+                      and not is_bootstrap(k)),
                      key=lambda kv: -kv[1])[:top]
     dists = sorted(p.name for p in sp.glob("*.dist-info"))
     return {"site_packages_mb": round(everything / 2**20, 1),

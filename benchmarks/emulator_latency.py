@@ -73,6 +73,7 @@ def main() -> None:
         if proc is not None:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=10)
+            proc.stdout.close()
     samples.sort()
     result = {
         "count": len(samples),

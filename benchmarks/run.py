@@ -109,9 +109,10 @@ def can_unshare() -> bool:
 
 
 # -- the seed ---------------------------------------------------------------------------------------
-def make_seed(records=()):
+def make_seed(records=(), gateway_tags=None):
     import seeds
-    return seeds.seed(records=[seeds.record(name) for name in records])
+    gw = seeds.gateway(tags=gateway_tags) if gateway_tags is not None else None
+    return seeds.seed(gw=gw, records=[seeds.record(name) for name in records])
 
 
 def ids():
@@ -246,6 +247,41 @@ def az_series(key: str, label: str, emu, az: AzCli, change: bool) -> Series:
 
 
 # -- extra views of one registrar boot --------------------------------------------------------
+IMPORT_STEPS = ("azure.core", "azure.mgmt.core", "azure.identity", "msal", "azure.mgmt.network",
+                "azure.mgmt.privatedns", "click", "tenacity", "aci_ip_registrar.cli",
+                "aci_ip_registrar.runner", "aci_ip_registrar.targets.appgw",
+                "aci_ip_registrar.targets.private_dns")
+
+
+def import_steps_view(env) -> Dict[str, Any]:
+    """One interpreter imports the registrar's dependencies one after the other and records its
+    peak RSS and the clock after each: what the memory and the start-up are made of."""
+    code = ("import json, resource, sys, time; t0 = time.perf_counter(); out = [['python', "
+            "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, 0.0]]\n"
+            f"for m in {list(IMPORT_STEPS)!r}:\n"
+            "    __import__(m); out.append([m, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,"
+            " time.perf_counter() - t0])\n"
+            "print(json.dumps(out))")
+    rows = []
+    for _ in range(3):
+        res = run([sys.executable, "-c", code], env, timeout=120)
+        if res.code != 0:
+            return {"error": res.tail()}
+        rows.append(json.loads(res.stdout.strip().splitlines()[-1]))
+    steps = []
+    prev_kb, prev_t = 0, 0.0
+    for i, (name, _kb, _t) in enumerate(rows[0]):
+        kb = statistics.median(r[i][1] for r in rows)
+        t = statistics.median(r[i][2] for r in rows)
+        steps.append({"import": name, "peak_rss_mb": round(kb / 1024, 1),
+                      "adds_mb": round((kb - prev_kb) / 1024, 1),
+                      "adds_s": round(t - prev_t, 4)})
+        prev_kb, prev_t = kb, t
+    return {"steps": steps, "runs": len(rows),
+            "how": "one interpreter imports these in order; peak RSS (ru_maxrss) and elapsed "
+                   "time after each, median of 3"}
+
+
 def importtime_view(emu, env, targets, member, ip) -> Dict[str, Any]:
     argv = registrar_argv(targets, member, ip)
     argv = [sys.executable, "-X", "importtime"] + (argv[1:] if argv[0] == sys.executable else argv)
@@ -271,7 +307,7 @@ def profile_view(emu, env, targets, member, ip) -> Dict[str, Any]:
             return {"exit": res.code, "error": res.tail()}
         return {"exit": res.code, "command": "python -m cProfile $(which aci-ip-registrar) "
                 "register ... (no command to exec, so the profile is written)",
-                "top_cumulative": A.profile_summary(prof)}
+                **A.profile_summary(prof)}
 
 
 def connect_audit(argvs: Dict[str, List[str]], env) -> Dict[str, Any]:
@@ -307,11 +343,17 @@ def connect_audit(argvs: Dict[str, List[str]], env) -> Dict[str, Any]:
 
 
 # -- the fleet ------------------------------------------------------------------------------------------
-def fleet(n: int, op_duration: float, retry_after: float, timeout: float) -> Dict[str, Any]:
+def fleet(n: int, op_duration: float, retry_after: float, timeout: float,
+          gateway_tags: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+    """N registrars started together against one pool. The gateway carries no other tags by
+    default: the ledger takes one tag per (pool, member) and Azure allows 50 per resource, so 50
+    members is the most one pool can hold (with k other tags, 50 - k)."""
     from aci_ip_registrar.emulator import Emulator
     seeds = ids()
     members = {f"fleet-{i:02d}": f"10.0.3.{i + 10}" for i in range(n)}
-    with Emulator(make_seed(), op_duration=op_duration, retry_after=retry_after) as emu:
+    tags = {} if gateway_tags is None else gateway_tags
+    with Emulator(make_seed(gateway_tags=tags), op_duration=op_duration,
+                  retry_after=retry_after) as emu:
         env = base_env(emu.env())
         before = emu.get(seeds.POOL_ID)["properties"]["backendAddresses"]
         emu.clear_log()
@@ -366,8 +408,10 @@ def fleet(n: int, op_duration: float, retry_after: float, timeout: float) -> Dic
         codes[str(r.code)] = codes.get(str(r.code), 0) + 1
     failures = [f"{m}: exit {r.code}: {r.tail(300)}" for m, r in results.items() if m not in ok]
     gaps = A.poll_gaps(entries)
+    busy = A.gateway_busy(entries, op_duration)
     return {
         "members": n, "op_duration_s": op_duration, "retry_after_s": retry_after,
+        "gateway_other_tags": len(tags),
         "spawn_spread_s": round(spawned, 3),
         "all_registered_s": round(max(done), 3) if len(ok) == n else None,
         "member_registered_s": A.summary(done, 3),
@@ -379,6 +423,9 @@ def fleet(n: int, op_duration: float, retry_after: float, timeout: float) -> Dic
         "manual_entries_kept": kept_manual, "ledger_matches": ledger_ok,
         "final_pool_ips": len(held),
         "requests": A.counts(entries),
+        "reads_per_member": round(A.counts(entries)["reads"] / n, 2),
+        "gateway_busy_fraction": busy["busy_fraction"],
+        "gateway_idle_between_ops_s": busy["idle_gaps_s"],
         "attempts_per_member": A.summary(attempts, 2),
         "retries_by_code": retry_codes,
         "between_polls_s": A.summary(gaps["between"]),
@@ -464,15 +511,20 @@ def _f(x, fmt="{:.3f}"):
 
 def table(res: Dict[str, Any]) -> str:
     s = res["series"]
-    lines = []
+    m = res["machine"]
+    lines = [f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, {m['os']}, "
+             f"Python {m['python']}; {m['date']}; load average at start "
+             f"{' '.join(str(x) for x in res.get('load_average_at_start', []))}; network: "
+             + ("loopback-only namespace (unshare -n)" if res["network"]["isolated"]
+                else "host (only 127.0.0.1 used)"), ""]
     floor = {cfg: ((s.get(f"floor:{cfg}") or {}).get("wall_s") or {}).get("median")
              for cfg in FLOORS}
     floor_rss = {cfg: ((s.get(f"floor:{cfg}") or {}).get("rss_mb") or {}).get("median")
                  for cfg in FLOORS}
     az = {m: ((s.get(f"az:{m}") or {}).get("wall_s") or {}).get("median") for m in ("noop", "change")}
-    lines.append("| run | median wall | p95 wall | x floor | peak RSS (MB) | reads | writes "
+    lines.append("| run | median wall | p95 wall | x floor | CPU | peak RSS (MB) | reads | writes "
                  "| polls | tokens | other | Azure CLI / this |")
-    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     order = ["floor:pool", "floor:pool+dns", "noop:pool", "noop:pool+dns", "az:noop",
              "change:pool", "change:pool+dns", "az:change"]
     for key in order:
@@ -480,7 +532,7 @@ def table(res: Dict[str, Any]) -> str:
         if row is None:
             if key.startswith("az:"):
                 lines.append(f"| Azure CLI script, {'no-op' if key == 'az:noop' else 'change'}"
-                             f" | not measured | | | | | | | | | |")
+                             f" | not measured | | | | | | | | | | |")
             continue
         w, r = row["wall_s"], row["rss_mb"]
         cfg = key.split(":")[1]
@@ -498,12 +550,25 @@ def table(res: Dict[str, Any]) -> str:
         if r.get("max") and r["max"] != r["median"]:
             rss += f" (max {r['max']:.1f})"
         fails = f" ({row['failures']} failed)" if row.get("failures") else ""
+        cpu = (row.get("cpu_s") or {}).get("median")
         lines.append(f"| {row['label']}{fails} | {_f(w['median'])} s | {_f(w['p95'])} s | {ratio} "
-                     f"| {rss} | " + " | ".join(_f(req.get(k), "{:g}") if req else ""
+                     f"| {_f(cpu, '{:.2f} s')} | {rss} | " + " | ".join(_f(req.get(k), "{:g}") if req else ""
                                               for k in A.KINDS) + f" | {vs} |")
     lines.append("")
-    lines.append("x floor: against the floor of the same targets (pool: identity + network; "
-                 "pool+dns: + privatedns).")
+    lines.append("x floor: against the import floor of the same targets (pool: identity + "
+                 "network; pool+dns: + privatedns). CPU: user + system seconds of the process.")
+    noop = s.get("noop:pool+dns") or {}
+    fr = (noop.get("first_request_s") or {}).get("median")
+    if fr and noop["wall_s"]["median"]:
+        lines.append(f"No-op boot (pool+dns): {fr:.3f} s from process start to the first Azure "
+                     f"request (interpreter, imports, credential), "
+                     f"{noop['wall_s']['median'] - fr:.3f} s from there to the app's first "
+                     "instruction (token, reads, exec).")
+    steps = (res.get("by_import") or {}).get("steps")
+    if steps:
+        lines.append("Memory and time by import (one interpreter, in order): " + ", ".join(
+            f"{st['import']} +{st['adds_mb']:g} MB/+{st['adds_s'] * 1000:.0f} ms" if i else
+            f"python {st['peak_rss_mb']:g} MB" for i, st in enumerate(steps)) + ".")
     if res.get("fleet"):
         f0 = res["fleet"][0]
         lines.append("")
@@ -511,14 +576,15 @@ def table(res: Dict[str, Any]) -> str:
                      f"{f0['retry_after_s']:g} s; Azure: 45-90 s and ~10 s):")
         lines.append("")
         lines.append("| members | all registered | median member | PUTs | PUTs/member | wasted PUTs "
-                     "| lost updates | failed | manual entries kept |")
-        lines.append("|---:|---:|---:|---:|---:|---|---:|---:|---|")
+                     "| reads/member | gateway busy | lost updates | failed | manual entries kept |")
+        lines.append("|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|")
         for f in res["fleet"]:
             wasted = ", ".join(f"{v} {k}" for k, v in f["put_outcomes"].items() if k != "succeeded")
             lines.append(f"| {f['members']} | {_f(f['all_registered_s'], '{:.2f}')} s "
                          f"| {_f(f['member_registered_s']['median'], '{:.2f}')} s | {f['puts']} "
                          f"| {f['puts_per_member']} | {f['wasted_puts']}"
-                         + (f" ({wasted})" if wasted else "") + f" | {f['lost_updates']} "
+                         + (f" ({wasted})" if wasted else "") + f" | {f['reads_per_member']} "
+                         f"| {_f(f['gateway_busy_fraction'], '{:.0%}')} | {f['lost_updates']} "
                          f"| {f['failed']} | {'yes' if f['manual_entries_kept'] else 'NO'} |")
     size = res.get("size") or {}
     if size:
@@ -552,6 +618,26 @@ def table(res: Dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+
+
+def update_readme(text: str, out: Path, command: str) -> None:
+    readme = HERE / "README.md"
+    body = readme.read_text()
+    if START not in body or END not in body:
+        log(f"{readme} has no {START} ... {END} markers; not updated")
+        return
+    try:
+        shown = out.resolve().relative_to(ROOT)
+    except ValueError:
+        shown = out
+    block = (f"{START}\n`{command}` wrote [`{shown}`]({Path(*shown.parts[1:]) if shown.parts[0] == 'benchmarks' else shown}).\n\n"
+             f"{text}\n{END}")
+    head, rest = body.split(START, 1)
+    readme.write_text(head + block + rest.split(END, 1)[1])
+    log(f"updated {readme}")
+
+
 # -- main ---------------------------------------------------------------------------------------------------
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -572,13 +658,24 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="gateway update duration for single boots (s, default 0.2)")
     p.add_argument("--retry-after", type=float, default=0.05,
                    help="Retry-After the emulator sends for single boots (s, default 0.05)")
-    p.add_argument("--fleet-op-duration", type=float, default=0.5)
-    p.add_argument("--fleet-retry-after", type=float, default=0.1)
-    p.add_argument("--fleet-timeout", type=float, default=300.0)
+    p.add_argument("--fleet-op-duration", type=float, default=0.5,
+                   help="gateway update duration for the fleet (s, default 0.5; Azure: 45-90)")
+    p.add_argument("--fleet-retry-after", type=float, default=0.1,
+                   help="Retry-After for the fleet (s, default 0.1; Azure sends about 10)")
+    p.add_argument("--fleet-timeout", type=float, default=300.0,
+                   help="kill a fleet member after this many seconds (default 300)")
+    p.add_argument("--fleet-other-tags", type=int, default=0,
+                   help="other tags on the fleet's gateway (default 0; the ledger's one tag per "
+                        "member shares Azure's 50-tag limit with them)")
     p.add_argument("--isolate", choices=("auto", "yes", "no"), default=None,
                    help="run inside a loopback-only network namespace (default: auto; no with "
                         "--tiny)")
     p.add_argument("--out", help="JSON path (default benchmarks/results/<date>[-tiny].json)")
+    p.add_argument("--quiet-load", type=float, default=None, metavar="LOAD",
+                   help="first wait (up to 15 min) until the 1-minute load average is below LOAD: "
+                        "on a shared machine, other work inflates every figure")
+    p.add_argument("--readme", action="store_true",
+                   help="also put the table into benchmarks/README.md (between its result markers)")
     p.add_argument("--in-netns", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.runs is None:
@@ -628,9 +725,18 @@ def main(argv=None) -> int:
     return measure(a, prep, "unshare -n" if a.in_netns else None)
 
 
+def wait_quiet(limit: float, max_wait: float = 900.0) -> float:
+    t0 = time.time()
+    while os.getloadavg()[0] >= limit and time.time() - t0 < max_wait:
+        log(f"load average {os.getloadavg()[0]:.2f} >= {limit:g}; waiting")
+        time.sleep(15)
+    return round(time.time() - t0, 1)
+
+
 def measure(a, prep: Dict[str, Any], isolated_by: Optional[str]) -> int:
     from aci_ip_registrar.emulator import Emulator
     seeds = ids()
+    waited = wait_quiet(a.quiet_load) if a.quiet_load else 0.0
     started = time.time()
     res: Dict[str, Any] = {
         "schema": SCHEMA,
@@ -638,6 +744,7 @@ def measure(a, prep: Dict[str, Any], isolated_by: Optional[str]) -> int:
             x for x in sys.argv[1:] if x != "--in-netns"),
         "machine": machine(), "network": network_state(isolated_by),
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "waited_for_quiet_s": waited,
         "config": {"runs": a.runs, "warmup": a.warmup, "az_runs": a.az_runs if a.with_az else 0,
                    "single_boot_emulator": {"op_duration_s": a.op_duration,
                                             "retry_after_s": a.retry_after},
@@ -713,6 +820,8 @@ def measure(a, prep: Dict[str, Any], isolated_by: Optional[str]) -> int:
         res["series"] = {s.key: s.summary() for s in series}
         log("python -X importtime of a no-op boot")
         res["importtime"] = importtime_view(emu, env, targets["pool+dns"], "cg-noop-b", "10.0.2.5")
+        log("memory and time by import")
+        res["by_import"] = import_steps_view(env0)
         if not a.tiny:
             log("cProfile of a no-op and a change boot")
             res["profile"] = {
@@ -745,7 +854,8 @@ def measure(a, prep: Dict[str, Any], isolated_by: Optional[str]) -> int:
     res["fleet"] = []
     for n in a.fleet_sizes:
         log(f"fleet of {n}")
-        res["fleet"].append(fleet(n, a.fleet_op_duration, a.fleet_retry_after, a.fleet_timeout))
+        res["fleet"].append(fleet(n, a.fleet_op_duration, a.fleet_retry_after, a.fleet_timeout,
+                                  {f"team-tag-{i}": "x" for i in range(a.fleet_other_tags)}))
     if not a.no_size:
         size: Dict[str, Any] = {}
         sv = (prep.get("size") or {}).get("path")
@@ -766,6 +876,8 @@ def measure(a, prep: Dict[str, Any], isolated_by: Optional[str]) -> int:
         dt.date.today().isoformat() + ("-tiny" if a.tiny else "") + ".json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(res, indent=1, sort_keys=False) + "\n")
+    if a.readme:
+        update_readme(text, out, res["command"])
     print(text)
     print(f"\nJSON: {out}  ({res['elapsed_s']} s; network: "
           f"{'loopback-only namespace' if res['network']['isolated'] else 'host'})")

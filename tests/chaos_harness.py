@@ -98,7 +98,7 @@ def run_seed(seed: int, n: int, fault_rate: float, if_match: bool, restarts: flo
             m.history.append(m.ip)
             _start(m, env, timeout)
         # Restarts during the run: new IPs for some, swapped IPs for some pairs.
-        picked = rng.sample(range(n), min(n, max(2 * swaps, int(n * restarts))))
+        picked = rng.sample(range(n), min(n, 2 * swaps + max(1, int(n * restarts))))
         pairs = [(picked[2 * k], picked[2 * k + 1]) for k in range(min(swaps, len(picked) // 2))]
         singles = picked[2 * len(pairs):]
         events = []
@@ -126,17 +126,25 @@ def run_seed(seed: int, n: int, fault_rate: float, if_match: bool, restarts: flo
                 members[idx].history.append(members[idx].ip)
                 _start(members[idx], env, timeout)
         failures = {}
+        readback_repairs = 0
         for m in members:
             m.exit_code = m.proc.wait(timeout=timeout + 60)
             err = m.proc.stderr.read()
             m.proc.stderr.close()
+            readback_repairs += err.count("code=ReadBackMismatch")
             if m.exit_code != 0:
                 failures[m.name] = err.strip().splitlines()[-1:] if err else []
         result = check(emu, members, before_gw)
         counts = emu.counts()
         log = emu.log()
         puts = [e for e in log if e["kind"] == "write" and e["method"] == "PUT"]
+        stale = [e for e in puts if e["status"] in (200, 201) and e.get("if_match")
+                 and e["if_match"] != e.get("etag_at_arrival")
+                 and e.get("resource_id") == seeds.GW_ID.lower()]
         result.update({
+            "readback_repairs": readback_repairs,
+            "stale_puts_accepted": len(stale),
+            "stale_puts_delayed": sum(1 for e in stale if e.get("fault") == "delay"),
             "seed": seed, "n": n, "fault_rate": fault_rate, "if_match": if_match,
             "requests": counts["total"], "faults_injected": sum(1 for e in log if e["fault"]),
             "puts": len(puts), "puts_412": sum(1 for e in puts if e["status"] == 412),
@@ -231,6 +239,9 @@ def main(argv=None) -> int:
                   f"requests={res['requests']} faults={res['faults_injected']} "
                   f"puts={res['puts']} (412: {res['puts_412']}) restarts={res['restarts']} "
                   f"swaps={res['swapped_pairs']} failed={len(res['failed_processes'])} "
+                  f"readback_repairs={res['readback_repairs']} "
+                  f"stale_puts_accepted={res['stale_puts_accepted']} "
+                  f"(delayed {res['stale_puts_delayed']}) "
                   f"violations={len(res['violations'])} {res['seconds']}s", flush=True)
             for v in res["violations"]:
                 print(f"    {v}", flush=True)
@@ -242,6 +253,8 @@ def main(argv=None) -> int:
               f"fault_rate={args.fault_rate} requests={sum(r['requests'] for r in rs)} "
               f"faults={sum(r['faults_injected'] for r in rs)} "
               f"violations={sum(len(r['violations']) for r in rs)} "
+              f"readback_repairs={sum(r['readback_repairs'] for r in rs)} "
+              f"stale_puts_accepted={sum(r['stale_puts_accepted'] for r in rs)} "
               f"failed_processes={sum(len(r['failed_processes']) for r in rs)}")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))

@@ -130,7 +130,10 @@ class ArmApp:
                 resp.fault = fault.kind
                 return resp
         with self.store.lock:
-            resp = self._dispatch(req, route)
+            try:
+                resp = self._dispatch(req, route)
+            except ArmError as err:
+                resp = error_response(err)
             if fault is not None and resp.fault is None:
                 resp.fault = fault.kind
             resp.body = encode(resp.body)  # while the documents cannot change

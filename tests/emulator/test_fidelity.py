@@ -302,6 +302,8 @@ def test_private_record_and_zone_fields_are_declared(emu, raw):
     for record in listing["value"]:
         assert set(record) <= {"id", "name", "type", "etag", "properties"}  # ProxyResource + RecordSet
         assert set(record["properties"]) <= set(defs["RecordSetProperties"]["properties"])
+    soa = next(r for r in listing["value"] if r["name"] == "@")["properties"]["soaRecord"]
+    assert set(soa) == set(defs["SoaRecord"]["properties"])
     zone = raw("GET", zone_path, api_version="2024-06-01").json()
     assert set(zone) <= {"id", "name", "type"} | set(defs["PrivateZone"]["properties"])
     assert set(zone["properties"]) == set(defs["PrivateZoneProperties"]["properties"])
@@ -397,6 +399,11 @@ def test_public_fields_are_declared(bare):
     assert set(zone["properties"]) <= set(defs["ZoneProperties"]["properties"])
     listing = raw("GET", path.rsplit("/", 2)[0] + "/recordsets", api_version="2018-05-01").json()
     assert set(listing) <= set(defs["RecordSetListResult"]["properties"])
+    apex = {r["type"].rsplit("/", 1)[-1]: r["properties"] for r in listing["value"] if r["name"] == "@"}
+    assert set(apex["SOA"]["SOARecord"]) == set(defs["SoaRecord"]["properties"])
+    assert all(set(ns) <= set(defs["NsRecord"]["properties"]) for ns in apex["NS"]["NSRecords"])
+    for record in listing["value"]:
+        assert set(record["properties"]) <= set(defs["RecordSetProperties"]["properties"])
 
 
 # -- Container instances ------------------------------------------------------------------------

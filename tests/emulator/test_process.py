@@ -75,6 +75,7 @@ def test_python_m_emulator_exports_then_a_fresh_process_reads_the_gateway(tmp_pa
         finally:
             proc.send_signal(signal.SIGTERM)
             code = proc.wait(timeout=10)
+            proc.stdout.close()
     assert code == 0
     err = stderr_path.read_text()
     assert all(line.startswith("[aci-ip-registrar] ") for line in err.splitlines()), err

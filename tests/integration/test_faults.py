@@ -167,3 +167,30 @@ def test_persistent_throttling_gives_up_within_budget(cli, emulator):
     assert "TooManyRequests" in proc.stderr or "429" in proc.stderr
     assert time.time() - started < 3 + 6
     assert writes(emulator) == []
+
+
+def test_huge_retry_after_is_bounded_by_the_budget(cli, emulator):
+    emulator.add_fault("throttle", method="GET", path="applicationGateways", retry_after=3600)
+    started = time.time()
+    proc = cli.register(*ARGS, "--timeout", "4")
+    assert proc.returncode == 6
+    assert time.time() - started < 4 + 6
+
+
+def test_untrusted_certificate_is_a_config_error_not_a_retry(cli, emulator, tmp_path):
+    from aci_ip_registrar.emulator.tls import generate
+    other, _, _ = generate(tmp_path)      # a valid CA, just not the emulator's
+    proc = cli.register(*ARGS, "--ca-bundle", str(other))
+    assert proc.returncode == 3
+    assert "TLS verification failed" in proc.stderr
+    assert writes(emulator) == []
+
+
+def test_polls_follow_the_service_retry_after(cli, emulator):
+    emulator.set(op_duration=1.0, retry_after=0.2)
+    proc = cli.register(*ARGS)
+    assert proc.returncode == 0, proc.stderr
+    polls = [e["time"] for e in emulator.log() if e["kind"] == "poll"]
+    gaps = [b - a for a, b in zip(polls, polls[1:])]
+    assert 3 <= len(polls) <= 10, polls
+    assert all(0.15 <= g <= 1.0 for g in gaps), gaps

@@ -1,0 +1,130 @@
+"""The benchmark at CI size, so it cannot rot: `benchmarks/run.py --tiny` must run end to end and
+report sane figures. The request counts are exact (the no-op path only reads, a change writes each
+resource once and reads the gateway back once); the timings are only checked for sanity."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+RESOURCES = {"pool": 1, "pool+dns": 2}
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench") / "tiny.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AZURE_")}
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--tiny",
+                           "--out", str(out)], capture_output=True, text=True, timeout=280,
+                          cwd=str(ROOT), env=env)
+    assert proc.returncode == 0, f"stdout:\n{proc.stdout[-3000:]}\nstderr:\n{proc.stderr[-3000:]}"
+    assert out.exists(), proc.stdout[-2000:]
+    return json.loads(out.read_text()), proc.stdout
+
+
+def test_prints_the_table_and_the_json_path(bench):
+    data, stdout = bench
+    assert "| run | median wall |" in stdout
+    assert "JSON:" in stdout
+    assert data["table_markdown"].splitlines()[0] in stdout
+    for key in ("machine", "config", "series", "importtime", "fleet", "targets", "rss_method"):
+        assert key in data, key
+    assert data["machine"]["cores"] >= 1 and data["machine"]["python"]
+    assert data["config"]["tiny"] is True and data["config"]["runs"] == 3
+
+
+def test_peak_rss_is_measured_the_way_the_readme_says(bench):
+    check = bench[0]["rss_method"]
+    assert check["maxrss_survives_exec"] is True, check
+    # The launcher keeps the benchmark's own memory out of every figure.
+    assert check["date_via_launcher_mb"] < 20, check
+
+
+def _series(data, key):
+    s = data["series"][key]
+    assert s["runs"] == 3 and s["failures"] == 0, s.get("errors")
+    w = s["wall_s"]
+    assert 0 < w["min"] <= w["median"] <= w["p95"] <= w["max"] < 60, w
+    return s
+
+
+def test_import_floor(bench):
+    data = bench[0]
+    for cfg in RESOURCES:
+        s = _series(data, f"floor:{cfg}")
+        assert 20 < s["rss_mb"]["median"] < 1000, s["rss_mb"]
+        assert "requests_per_run" not in s  # the floor talks to nobody
+
+
+@pytest.mark.parametrize("cfg", sorted(RESOURCES))
+def test_noop_boot_only_reads_once_per_resource(bench, cfg):
+    data = bench[0]
+    s = _series(data, f"noop:{cfg}")
+    req = s["requests_per_run"]
+    assert req["writes"] == 0 and req["polls"] == 0, req
+    assert req["reads"] == RESOURCES[cfg], req
+    assert req["tokens"] >= 1, req
+    for row in s["per_resource"]:
+        assert len(row) == RESOURCES[cfg], row
+        assert all(v == {"reads": 1, "writes": 0, "readbacks": 0, "polls": 0}
+                   for v in row.values()), row
+    # The registrar imports what the floor imports, so it cannot use less memory.
+    assert s["rss_mb"]["median"] >= data["series"][f"floor:{cfg}"]["rss_mb"]["median"] - 5
+
+
+@pytest.mark.parametrize("cfg", sorted(RESOURCES))
+def test_change_boot_writes_each_resource_once(bench, cfg):
+    data = bench[0]
+    s = _series(data, f"change:{cfg}")
+    req = s["requests_per_run"]
+    assert req["writes"] == RESOURCES[cfg], req
+    assert req["reads"] == RESOURCES[cfg] + 1, req  # + the gateway's read-back
+    assert req["polls"] >= 1, req
+    for row in s["per_resource"]:
+        assert row["gw"]["reads"] == 1 and row["gw"]["writes"] == 1, row
+        assert row["gw"]["readbacks"] == 1, row
+        if cfg == "pool+dns":
+            assert row["dns"] == {"reads": 1, "writes": 1, "readbacks": 0, "polls": 0}, row
+    polling = s["polling"]
+    retry_after = data["config"]["single_boot_emulator"]["retry_after_s"]
+    # Polls follow the service's Retry-After, never the SDK's 30 s default.
+    assert polling["between_polls_s"]["max"] < retry_after + 1.0, polling
+
+
+def test_importtime_names_the_network_sdk(bench):
+    it = bench[0]["importtime"]
+    assert it["exit"] == 0 and it["total_s"] > 0 and it["modules"] > 100, it
+    assert "azure-mgmt-network" in it["by_package_s"], it["by_package_s"]
+
+
+def test_fleet_of_three_loses_nothing(bench):
+    (fleet,) = bench[0]["fleet"]
+    assert fleet["members"] == 3
+    assert fleet["registered"] == 3 and fleet["failed"] == 0, fleet["failures"]
+    assert fleet["lost_updates"] == 0, fleet["lost_members"]
+    assert fleet["put_outcomes"].get("succeeded") == 3, fleet["put_outcomes"]
+    assert fleet["puts"] == 3 + fleet["wasted_puts"]
+    assert fleet["manual_entries_kept"] and fleet["ledger_matches"]
+    assert fleet["all_registered_s"] > 0
+
+
+def test_azure_cli_is_reported_as_not_measured(bench):
+    data, stdout = bench
+    assert data["azure_cli"]["measured"] is False
+    assert "az:noop" not in data["series"]
+    assert "not measured" in stdout
+
+
+def test_targets_are_evaluated(bench):
+    targets = {t["target"]: t for t in bench[0]["targets"]}
+    assert all({"figure", "met"} <= set(t) for t in targets.values())
+    for name, t in targets.items():
+        if "one read per resource" in name or "one read + one write" in name:
+            assert t["met"] is True, t
+        if "Azure CLI" in name:
+            assert t["met"] is None, t
