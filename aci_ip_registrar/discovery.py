@@ -6,7 +6,7 @@ from typing import Optional, Tuple
 
 from .azure_errors import translate
 from .config import Settings, check_ip
-from .errors import DiscoveryError, Retryable
+from .errors import DiscoveryError, RegistrationFailed, Retryable
 from .retry import Budget, with_retries
 
 log = logging.getLogger("aci_ip_registrar.discovery")
@@ -54,7 +54,12 @@ def container_group_ip(settings: Settings, clients, budget: Budget) -> str:
                                  f"(--allow-any-ip overrides)")
         return ip
 
-    return with_retries(attempt, what=label, budget=budget)
+    try:
+        return with_retries(attempt, what=label, budget=budget)
+    except RegistrationFailed as exc:
+        if exc.code == "NoIpYet":  # the group never got an address within the budget
+            raise DiscoveryError(exc.message, target=label, code=exc.code) from None
+        raise
 
 
 def discover(settings: Settings, clients, budget: Budget) -> Tuple[str, str]:

@@ -33,7 +33,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "tests"))  # the shared seed builder (tests/seeds.py)
 
 import _analysis as A  # noqa: E402
-from _az import (AZ_VENV, SIZE_VENV, AzCli, az_version, ensure_az_venv,  # noqa: E402
+from _az import (AZ_VENV, AzCli, az_version, ensure_az_venv,  # noqa: E402
                  ensure_size_venv, installed_size)
 from _proc import DATE, STAMP, Proc, base_env, registrar_cmd, run, self_check  # noqa: E402
 

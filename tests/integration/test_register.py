@@ -187,3 +187,39 @@ def test_json_logs_are_json(cli, emulator):
     assert proc.returncode == 0, proc.stderr
     lines = [json.loads(line) for line in proc.stderr.splitlines() if line.strip()]
     assert lines and all(line["tool"] == "aci-ip-registrar" for line in lines)
+
+
+def test_container_group_without_ip_yet_is_waited_for(emulator):
+    import threading
+    import time as _time
+    from conftest import Cli
+    cg_id = f"{CG_RG}/containerGroups/cg-app-2"
+    group = container_group("cg-app-2", A)
+    group["properties"]["ipAddress"].pop("ip")
+    group["properties"]["instanceView"]["state"] = "Pending"
+    emulator.seed({"resources": [group]})
+
+    def comes_up():
+        _time.sleep(1.5)
+        ready = emulator.get(cg_id)
+        ready["properties"]["ipAddress"]["ip"] = B
+        ready["properties"]["instanceView"]["state"] = "Running"
+        emulator.put(ready)
+
+    thread = threading.Thread(target=comes_up)
+    thread.start()
+    out = Cli(emulator).json("-t", POOL_ID, "--container-group", cg_id, "--timeout", "30")
+    thread.join()
+    assert out["ip"] == B and B in ips(pool(emulator))
+
+
+def test_container_group_without_ip_times_out_clearly(emulator):
+    from conftest import Cli
+    cg_id = f"{CG_RG}/containerGroups/cg-app-3"
+    group = container_group("cg-app-3", A)
+    group["properties"]["ipAddress"].pop("ip")
+    emulator.seed({"resources": [group]})
+    proc = Cli(emulator).register("-t", POOL_ID, "--container-group", cg_id, "--timeout", "3")
+    assert proc.returncode == 4
+    assert "has no IP yet" in proc.stderr
+    assert writes(emulator) == []
