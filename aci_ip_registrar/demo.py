@@ -17,7 +17,7 @@ MEMBER = "cg-web-1"
 
 
 def _seed() -> dict:
-    ledger = {"aciipr:web-pool:cg-web-1": OLD, "aciipr:web-pool:cg-web-2": "10.0.2.31"}
+    ledger = {"aciipr:web-pool:0": f"cg-web-1={OLD},cg-web-2=10.0.2.31"}
     return {
         "subscriptions": [{"subscriptionId": SUB, "tenantId": "0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9",
                            "displayName": "demo"}],

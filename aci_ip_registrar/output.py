@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from typing import List, Optional
 
 from .runner import Planned, Report
 
@@ -56,7 +55,7 @@ def render(report: Report, ip_source: str, fmt: str) -> str:
     return "\n".join(lines)
 
 
-def error_dict(message: str, exit_code: int, pending: Optional[List[str]] = None) -> str:
+def error_dict(message: str, exit_code: int) -> str:
     return json.dumps({"status": "error", "exit_code": exit_code, "error": message},
                       sort_keys=True)
 

@@ -4,7 +4,7 @@ Inputs are the IP addresses a target holds now, its ownership ledger (member -> 
 its current IP and the target's mode. The output is a TargetPlan. Invariants (design.md):
   I1  the member's current IP is in the result;
   I2  the member's previous IP (from its ledger entry) is removed unless another member's entry
-      claims that same IP (two groups swapped addresses);
+      claims that same IP, or may be about to (a suspected swap: see _settle_releases);
   I3  nothing the ledger does not attribute to this member is removed (shared mode);
   I4  a plan with no change is a no-op.
 An entry that was already in the target, unowned, when the member first claimed it is marked

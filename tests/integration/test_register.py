@@ -50,7 +50,7 @@ def test_first_registration_then_noop(cli, emulator):
     out = cli.json("-t", POOL_ID, "--member", "cg-app-1", "--ip", A)
     assert out["targets"][0]["action"] == "written"
     assert ips(pool(emulator)) == ["10.0.2.200", A]
-    assert emulator.get(GW_ID)["tags"]["aciipr:aci-pool:cg-app-1"] == A
+    assert emulator.get(GW_ID)["tags"]["aciipr:aci-pool:0"] == f"cg-app-1={A}"
     emulator.clear_log()
     out = cli.json("-t", POOL_ID, "--member", "cg-app-1", "--ip", A)
     assert out["targets"][0]["action"] == "none"
@@ -75,7 +75,7 @@ def test_ip_change_moves_entry_and_keeps_everything_else(cli, emulator):
 
 def test_swapped_ips_both_registered_neither_removed(emulator):
     from conftest import Cli
-    tags = {"env": "prod", "aciipr:aci-pool:cg-a": A, "aciipr:aci-pool:cg-b": B}
+    tags = {"env": "prod", "aciipr:aci-pool:0": f"cg-a={A},cg-b={B}"}
     emulator.seed(make_seed(gw=gateway(pools={"aci-pool": [{"ipAddress": A}, {"ipAddress": B}]},
                                        tags=tags)))
     cli = Cli(emulator)
@@ -83,8 +83,7 @@ def test_swapped_ips_both_registered_neither_removed(emulator):
     second = cli.json("-t", POOL_ID, "--member", "cg-b", "--ip", A)
     assert first["targets"][0]["remove"] == [] and second["targets"][0]["remove"] == []
     assert sorted(ips(pool(emulator))) == [A, B]
-    final = emulator.get(GW_ID)["tags"]
-    assert final["aciipr:aci-pool:cg-a"] == B and final["aciipr:aci-pool:cg-b"] == A
+    assert emulator.get(GW_ID)["tags"]["aciipr:aci-pool:0"] == f"cg-a={B},cg-b={A}"
 
 
 def test_two_pools_one_gateway_one_read_one_write(cli, emulator):
@@ -222,4 +221,21 @@ def test_container_group_without_ip_times_out_clearly(emulator):
     proc = Cli(emulator).register("-t", POOL_ID, "--container-group", cg_id, "--timeout", "3")
     assert proc.returncode == 4
     assert "has no IP yet" in proc.stderr
+    assert writes(emulator) == []
+
+
+def test_everything_from_environment_variables(cli, emulator):
+    import json
+    env = cli.env(ACI_IP_REGISTRAR_TARGETS=f"{POOL_ID}\n   {REC_ID};mode=exclusive;ttl=60,{POOL2_ID}",
+                  ACI_IP_REGISTRAR_MEMBER="cg-app-1", ACI_IP_REGISTRAR_IP=A,
+                  ACI_IP_REGISTRAR_DRY_RUN="true", ACI_IP_REGISTRAR_OUTPUT="json",
+                  ACI_IP_REGISTRAR_TIMEOUT="30")
+    proc = cli.run("register", env=env)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["dry_run"] is True
+    assert [(t["kind"], t["mode"]) for t in out["targets"]] == [
+        ("appgw-pool", "shared"), ("appgw-pool", "shared"), ("private-dns-a", "exclusive")]
+    dns = out["targets"][2]
+    assert dns["changes"] == ["create with ttl 60"] and dns["action"] == "would-write"
     assert writes(emulator) == []

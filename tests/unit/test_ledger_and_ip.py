@@ -8,11 +8,24 @@ from aci_ip_registrar.planner import LedgerEntry as L
 
 
 def test_tags_round_trip_and_foreign_tags_kept():
-    tags = {"env": "prod", "aciipr:other-pool:cg-x": "10.0.0.1"}
-    out = apply_to_tags(tags, "Pool1", {}, {"cg-a": L("10.0.0.4", True)}, "t")
-    assert out["env"] == "prod" and out["aciipr:other-pool:cg-x"] == "10.0.0.1"
-    assert ledger_from_tags(out, "pool1") == {"cg-a": L("10.0.0.4", True)}
+    tags = {"env": "prod", "aciipr:other-pool:0": "cg-x=10.0.0.1"}
+    after = {"cg-a": L("10.0.0.4", True), "cg-b": L("10.0.0.5", False, "10.0.0.9")}
+    out = apply_to_tags(tags, "Pool1", {}, after, "t")
+    assert out["env"] == "prod" and out["aciipr:other-pool:0"] == "cg-x=10.0.0.1"
+    assert out["aciipr:pool1:0"] == "cg-a=10.0.0.4+a,cg-b=10.0.0.5>10.0.0.9"
+    assert ledger_from_tags(out, "pool1") == after
     assert ledger_from_tags(out, "other-pool") == {"cg-x": L("10.0.0.1")}
+
+
+def test_ledger_packs_hundreds_of_members_within_the_tag_limits():
+    after = {f"cg-app-{i:03d}": L(f"10.0.{i // 250}.{i % 250}") for i in range(400)}
+    out = apply_to_tags({"env": "prod"}, "aci-pool", {}, after, "t")
+    assert len(out) <= MAX_TAGS
+    assert all(len(v) <= 256 for v in out.values())
+    assert ledger_from_tags(out, "aci-pool") == after
+    # shrinking the ledger drops the tags it no longer needs
+    smaller = apply_to_tags(out, "aci-pool", after, {"cg-app-000": L("10.0.0.0")}, "t")
+    assert sorted(smaller) == ["aciipr:aci-pool:0", "env"]
 
 
 def test_full_tag_set_refused():
