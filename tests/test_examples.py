@@ -349,3 +349,20 @@ def test_dockerfile_copies_the_entrypoint():
     copies = [a.split() for k, a in _dockerfile_instructions() if k == "COPY"]
     assert ["entrypoint.sh", "/entrypoint.sh"] in copies
     assert any(c[0] == "." for c in copies), "the package is installed from the build context"
+
+
+def test_template_env_vars_are_real_cli_options():
+    """Every ACI_IP_REGISTRAR_* variable the template sets is one the CLI reads."""
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    template = (root / "examples" / "aci" / "azuredeploy.json").read_text()
+    used = set(re.findall(r'"(ACI_IP_REGISTRAR_[A-Z_]+)"', template))
+    assert used
+    help_text = subprocess.run([sys.executable, "-m", "aci_ip_registrar", "register", "--help"],
+                               capture_output=True, text=True, check=True,
+                               env={"COLUMNS": "400", "PATH": "/usr/bin:/bin"}).stdout
+    known = set(re.findall(r"ACI_IP_REGISTRAR_[A-Z_]+", help_text))
+    assert used <= known, used - known
