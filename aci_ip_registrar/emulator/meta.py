@@ -52,8 +52,9 @@ def list_tenants(store: Store, req: Request, route: Any) -> Response:
 def metadata_endpoints(store: Store, req: Request, route: Any) -> Response:
     """Cloud discovery. Every endpoint points back at the emulator so nothing leaves loopback.
 
-    api-version 2015-01-01 (what `az cloud register` asks for) gets the single-object form;
-    2019-05-01 and later get the list-of-clouds form.
+    api-version 2015-01-01 gets the old single-object form; 2019-05-01 up to 2022-09-01 the
+    list of clouds; 2022-09-01 and later (what `az cloud register` asks for since 2.4x) the one
+    cloud object of this endpoint.
     """
     base = req.base_url + "/"
     auth = {
@@ -81,4 +82,4 @@ def metadata_endpoints(store: Store, req: Request, route: Any) -> Response:
         "batch": base,
         "suffixes": {"storage": "core.windows.net", "keyVaultDns": "vault.azure.net"},
     }
-    return Response(200, [cloud])
+    return Response(200, cloud if version >= "2022-09-01" else [cloud])

@@ -70,9 +70,13 @@ def test_subscriptions_tenants_and_cloud_metadata(emu, raw):
     legacy = requests.get(emu.base_url + "//metadata/endpoints?api-version=2015-01-01", verify=emu.ca_path, timeout=5)
     assert legacy.status_code == 200
     assert legacy.json()["authentication"]["audiences"][0] == "https://management.core.windows.net/"
-    clouds = requests.get(emu.base_url + "/metadata/endpoints?api-version=2022-09-01", verify=emu.ca_path, timeout=5).json()
+    clouds = requests.get(emu.base_url + "/metadata/endpoints?api-version=2019-05-01", verify=emu.ca_path, timeout=5).json()
     assert clouds[0]["resourceManager"] == emu.base_url + "/"
     assert all(v.startswith(emu.base_url) for v in (clouds[0]["authentication"]["loginEndpoint"], clouds[0]["graph"]))
+    # azure-cli's `az cloud register` asks for 2022-09-01 and maps one cloud object.
+    cloud = requests.get(emu.base_url + "//metadata/endpoints?api-version=2022-09-01", verify=emu.ca_path, timeout=5).json()
+    assert isinstance(cloud, dict) and cloud["resourceManager"] == emu.base_url + "/"
+    assert cloud["name"] and cloud["suffixes"] and cloud["authentication"]["audiences"]
 
 
 def test_env_has_everything_a_client_needs(emu):
