@@ -64,7 +64,7 @@ def ensure_az_venv(log) -> Tuple[Optional[Path], str]:
     return az, "installed now"
 
 
-def _tree_hash() -> str:
+def tree_hash() -> str:
     h = hashlib.sha256()
     for path in sorted([ROOT / "pyproject.toml", *(ROOT / "aci_ip_registrar").rglob("*.py")]):
         h.update(str(path.relative_to(ROOT)).encode())
@@ -76,13 +76,19 @@ def ensure_size_venv(log) -> Tuple[Optional[Path], str]:
     """benchmarks/.size-venv: `pip install <this project>` into a fresh venv (not editable), kept
     until pyproject.toml or the package's sources change."""
     stamp = SIZE_VENV / ".bench-ok"
-    want = _tree_hash()
+    want = tree_hash()
     if stamp.exists() and stamp.read_text().strip() == want:
         return SIZE_VENV, "cached"
     log(f"installing the package into {SIZE_VENV} to measure its installed size")
     _new_venv(SIZE_VENV)
-    if not _pip(SIZE_VENV, "install", str(ROOT), log=SIZE_VENV / "install.log"):
-        return None, f"pip install failed; see {SIZE_VENV / 'install.log'}"
+    # Built from a copy: setuptools writes *.egg-info next to the sources it builds.
+    with tempfile.TemporaryDirectory(prefix="bench-size-src-") as tmp:
+        src = Path(tmp) / "src"
+        shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
+            ".git", ".venv*", "benchmarks", "tests", "*.egg-info", "__pycache__", ".hypothesis",
+            ".pytest_cache", "build", "dist"))
+        if not _pip(SIZE_VENV, "install", str(src), log=SIZE_VENV / "install.log"):
+            return None, f"pip install failed; see {SIZE_VENV / 'install.log'}"
     stamp.write_text(want + "\n")
     return SIZE_VENV, "installed now"
 

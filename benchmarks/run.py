@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # the shared seed builder (tests/seeds.
 
 import _analysis as A  # noqa: E402
 from _az import (AZ_VENV, AzCli, az_version, ensure_az_venv,  # noqa: E402
-                 ensure_size_venv, installed_size)
+                 ensure_size_venv, installed_size, tree_hash)
 from _proc import DATE, STAMP, Proc, base_env, registrar_cmd, run, self_check  # noqa: E402
 
 SCHEMA = 1
@@ -79,10 +79,17 @@ def machine() -> Dict[str, Any]:
                                 capture_output=True, text=True, timeout=10).stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         pass
+    dirty = None
+    try:
+        dirty = bool(subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--",
+                                     "aci_ip_registrar", "pyproject.toml"],
+                                    capture_output=True, text=True, timeout=10).stdout.strip())
+    except (OSError, subprocess.SubprocessError):
+        pass
     return {"cpu": cpu or platform.processor(), "cores": os.cpu_count(), "ram_gib": ram,
             "os": f"{platform.system()} {platform.release()}",
             "python": platform.python_version(), "python_executable": sys.executable,
-            "packages": versions, "git_commit": commit,
+            "packages": versions, "git_commit": commit, "package_uncommitted_changes": dirty,
             "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
@@ -155,6 +162,7 @@ class Series:
                                    A.distinct(json.dumps(s["per_resource"], sort_keys=True)
                                               for s in ok)]
             out["first_request_s"] = A.summary([s.get("first_request") for s in ok])
+            out["timeline"] = timeline(ok)
             firsts = [g for s in ok for g in s.get("gaps", {}).get("first", [])]
             betweens = [g for s in ok for g in s.get("gaps", {}).get("between", [])]
             if firsts or betweens:
@@ -178,8 +186,29 @@ def sample_from(res, emu=None, expect_code: int = 0) -> Dict[str, Any]:
         s.update(counts=A.counts(entries), pattern=A.pattern(entries),
                  per_resource=A.per_resource(entries), gaps=A.poll_gaps(entries),
                  op_wait=round(A.op_wait(entries), 4),
-                 first_request=(entries[0]["time"] - res.start) if entries else None)
+                 first_request=(entries[0]["time"] - res.start) if entries else None,
+                 timeline=[(_mark(e), round(e["time"] - res.start, 4)) for e in entries])
     return s
+
+
+def _mark(e: Dict[str, Any]) -> str:
+    return A.pattern([e])
+
+
+def timeline(ok: List[Dict[str, Any]]) -> Optional[List[Dict[str, Any]]]:
+    """Median time from process start to each request, over the runs with the commonest
+    request sequence, then the app's start: where a boot's time goes."""
+    if not ok or "timeline" not in ok[0]:
+        return None
+    common = A.distinct(s["pattern"] for s in ok)[0]["pattern"]
+    runs = [s for s in ok if s["pattern"] == common]
+    rows = []
+    for i, (mark, _) in enumerate(runs[0]["timeline"]):
+        rows.append({"request": mark, "at_s": round(statistics.median(r["timeline"][i][1]
+                                                                      for r in runs), 4)})
+    rows.append({"request": "app starts", "at_s": round(statistics.median(r["wall"]
+                                                                          for r in runs), 4)})
+    return rows
 
 
 def floor_series(key: str, modules, env) -> Series:
@@ -236,7 +265,8 @@ def az_series(key: str, label: str, emu, az: AzCli, change: bool) -> Series:
              "counts": A.counts(entries_log), "pattern": A.pattern(entries_log),
              "per_resource": A.per_resource(entries_log), "gaps": A.poll_gaps(entries_log),
              "op_wait": round(A.op_wait(entries_log), 4),
-             "first_request": (entries_log[0]["time"] - out["start"]) if entries_log else None}
+             "first_request": (entries_log[0]["time"] - out["start"]) if entries_log else None,
+             "timeline": [(_mark(e), round(e["time"] - out["start"], 4)) for e in entries_log]}
         if not s["ok"]:
             s["error"] = out["stderr"]
         return s
@@ -345,17 +375,16 @@ def connect_audit(argvs: Dict[str, List[str]], env) -> Dict[str, Any]:
 # -- the fleet ------------------------------------------------------------------------------------------
 def fleet(n: int, op_duration: float, retry_after: float, timeout: float,
           gateway_tags: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
-    """N registrars started together against one pool. The gateway carries no other tags by
-    default: the ledger takes one tag per (pool, member) and Azure allows 50 per resource, so 50
-    members is the most one pool can hold (with k other tags, 50 - k)."""
+    """N registrars started together against one pool of the seed's gateway (which carries two
+    tags of its own; gateway_tags replaces them)."""
     from aci_ip_registrar.emulator import Emulator
     seeds = ids()
     members = {f"fleet-{i:02d}": f"10.0.3.{i + 10}" for i in range(n)}
-    tags = {} if gateway_tags is None else gateway_tags
-    with Emulator(make_seed(gateway_tags=tags), op_duration=op_duration,
+    with Emulator(make_seed(gateway_tags=gateway_tags), op_duration=op_duration,
                   retry_after=retry_after) as emu:
         env = base_env(emu.env())
         before = emu.get(seeds.POOL_ID)["properties"]["backendAddresses"]
+        tags_before = dict(emu.get(seeds.GW_ID).get("tags") or {})
         emu.clear_log()
         t0 = time.time()
         procs = {m: Proc(registrar_argv([seeds.POOL_ID], m, ip, extra=("--output", "json")), env)
@@ -369,9 +398,12 @@ def fleet(n: int, op_duration: float, retry_after: float, timeout: float,
     ok = {m for m, r in results.items() if r.code == 0 and r.ran_at}
     lost = sorted(m for m in ok if members[m] not in held)
     kept_manual = all(a in final for a in before)
-    ledger = {k.split(":", 2)[2]: v for k, v in (gw.get("tags") or {}).items()
-              if k.lower().startswith("aciipr:aci-pool:")}
-    ledger_ok = all(ledger.get(m, "").split(";")[0] == members[m] for m in ok)
+    try:  # the package's own reader, so the check follows its ledger format
+        from aci_ip_registrar.ledger import ledger_from_tags
+        ledger = ledger_from_tags(gw.get("tags") or {}, "aci-pool")
+        ledger_ok: Optional[bool] = all(m in ledger and ledger[m].ip == members[m] for m in ok)
+    except (ImportError, AttributeError, TypeError):
+        ledger_ok = None
     # PUTs and what became of them.
     op_final: Dict[str, str] = {}
     for e in entries:
@@ -411,7 +443,7 @@ def fleet(n: int, op_duration: float, retry_after: float, timeout: float,
     busy = A.gateway_busy(entries, op_duration)
     return {
         "members": n, "op_duration_s": op_duration, "retry_after_s": retry_after,
-        "gateway_other_tags": len(tags),
+        "gateway_tags_before": len(tags_before), "gateway_tags_after": len(gw.get("tags") or {}),
         "spawn_spread_s": round(spawned, 3),
         "all_registered_s": round(max(done), 3) if len(ok) == n else None,
         "member_registered_s": A.summary(done, 3),
@@ -516,7 +548,11 @@ def table(res: Dict[str, Any]) -> str:
              f"Python {m['python']}; {m['date']}; load average at start "
              f"{' '.join(str(x) for x in res.get('load_average_at_start', []))}; network: "
              + ("loopback-only namespace (unshare -n)" if res["network"]["isolated"]
-                else "host (only 127.0.0.1 used)"), ""]
+                else "host (only 127.0.0.1 used)")
+             + (f"; commit {m['git_commit']}" if m.get("git_commit") else "")
+             + (" + uncommitted changes" if m.get("package_uncommitted_changes") else ""), ""]
+    if res.get("package_changed_during_run"):
+        lines += ["**WARNING: the package's sources changed during this run.**", ""]
     floor = {cfg: ((s.get(f"floor:{cfg}") or {}).get("wall_s") or {}).get("median")
              for cfg in FLOORS}
     floor_rss = {cfg: ((s.get(f"floor:{cfg}") or {}).get("rss_mb") or {}).get("median")
@@ -564,6 +600,11 @@ def table(res: Dict[str, Any]) -> str:
                      f"request (interpreter, imports, credential), "
                      f"{noop['wall_s']['median'] - fr:.3f} s from there to the app's first "
                      "instruction (token, reads, exec).")
+    for key in ("noop:pool+dns", "change:pool+dns", "az:change"):
+        tl = (s.get(key) or {}).get("timeline")
+        if tl:
+            lines.append(f"Timeline, {s[key]['label']} (median s from process start): "
+                         + ", ".join(f"{r['request']} {r['at_s']:.3f}" for r in tl) + ".")
     steps = (res.get("by_import") or {}).get("steps")
     if steps:
         lines.append("Memory and time by import (one interpreter, in order): " + ", ".join(
@@ -664,9 +705,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="Retry-After for the fleet (s, default 0.1; Azure sends about 10)")
     p.add_argument("--fleet-timeout", type=float, default=300.0,
                    help="kill a fleet member after this many seconds (default 300)")
-    p.add_argument("--fleet-other-tags", type=int, default=0,
-                   help="other tags on the fleet's gateway (default 0; the ledger's one tag per "
-                        "member shares Azure's 50-tag limit with them)")
+    p.add_argument("--fleet-other-tags", type=int, default=None, metavar="K",
+                   help="give the fleet's gateway K tags of its own instead of the seed's two "
+                        "(the ledger shares Azure's 50-tag limit with them)")
     p.add_argument("--isolate", choices=("auto", "yes", "no"), default=None,
                    help="run inside a loopback-only network namespace (default: auto; no with "
                         "--tiny)")
@@ -738,6 +779,7 @@ def measure(a, prep: Dict[str, Any], isolated_by: Optional[str]) -> int:
     seeds = ids()
     waited = wait_quiet(a.quiet_load) if a.quiet_load else 0.0
     started = time.time()
+    source_at_start = tree_hash()
     res: Dict[str, Any] = {
         "schema": SCHEMA,
         "command": "python benchmarks/run.py " + " ".join(
@@ -854,8 +896,10 @@ def measure(a, prep: Dict[str, Any], isolated_by: Optional[str]) -> int:
     res["fleet"] = []
     for n in a.fleet_sizes:
         log(f"fleet of {n}")
+        tags = (None if a.fleet_other_tags is None
+                else {f"team-tag-{i}": "x" for i in range(a.fleet_other_tags)})
         res["fleet"].append(fleet(n, a.fleet_op_duration, a.fleet_retry_after, a.fleet_timeout,
-                                  {f"team-tag-{i}": "x" for i in range(a.fleet_other_tags)}))
+                                  tags))
     if not a.no_size:
         size: Dict[str, Any] = {}
         sv = (prep.get("size") or {}).get("path")
@@ -868,6 +912,10 @@ def measure(a, prep: Dict[str, Any], isolated_by: Optional[str]) -> int:
             size["azure_cli"] = {"reason": "not installed (run with --with-az)"}
         res["size"] = size
     res["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    res["package_source_hash"] = source_at_start
+    res["package_changed_during_run"] = tree_hash() != source_at_start
+    if res["package_changed_during_run"]:
+        log("WARNING: the package's sources changed during the run; figures mix two versions")
     res["targets"] = evaluate(res, a.retry_after)
     res["elapsed_s"] = round(time.time() - started, 1)
     text = table(res)
