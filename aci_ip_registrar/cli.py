@@ -94,6 +94,7 @@ def build_settings(p: dict) -> Settings:
     settings.timeout = p["timeout"]
     settings.start_jitter = p["start_jitter"]
     settings.poll_interval = p["poll_interval"]
+    settings.while_busy = p["while_busy"]
     settings.command = list(p["command"])
     return settings
 
@@ -158,12 +159,16 @@ def _opt(*names, env: str, **kw):
 @_opt("--dry-run", env="DRY_RUN", is_flag=True, help="Read and print the plan; write nothing.")
 @_opt("--on-failure", env="ON_FAILURE", type=click.Choice(["exit", "exec"]), default="exit",
       show_default=True, help="On failure: exit non-zero, or log and exec the command anyway.")
-@_opt("--timeout", env="TIMEOUT", type=float, default=120.0, show_default=True,
+@_opt("--timeout", env="TIMEOUT", type=float, default=300.0, show_default=True,
       help="Overall time budget in seconds.")
 @_opt("--start-jitter", env="START_JITTER", type=float, default=0.0, show_default=True,
       help="Sleep a random 0..N seconds first (mass restarts).")
 @_opt("--poll-interval", env="POLL_INTERVAL", type=float, default=2.0, show_default=True,
       help="Operation poll interval when Azure sends no Retry-After (the SDK's default is 30s).")
+@_opt("--while-busy", env="WHILE_BUSY", type=click.Choice(["wait", "supersede"]),
+      default="wait", show_default=True,
+      help="When a gateway update is running: wait for it, or write over it (cancels it; "
+           "converges a fleet in about one update).")
 @_opt("--arm-endpoint", env="ARM_ENDPOINT", default=DEFAULT_ARM_ENDPOINT, show_default=True,
       help="Azure Resource Manager endpoint (sovereign clouds, the emulator).")
 @_opt("--ca-bundle", env="CA_BUNDLE", help="PEM file of CAs to trust for the ARM endpoint.")

@@ -40,11 +40,12 @@ class Settings:
     allow_any_ip: bool = False
     dry_run: bool = False
     on_failure: str = "exit"
-    timeout: float = 120.0
+    timeout: float = 300.0
     start_jitter: float = 0.0
     arm_endpoint: str = DEFAULT_ARM_ENDPOINT
     ca_bundle: Optional[str] = None
     poll_interval: float = 2.0
+    while_busy: str = "wait"
     command: List[str] = field(default_factory=list)
 
 

@@ -76,13 +76,16 @@ def verify(after: Observed, planned: Planned, member: str, ip: str) -> List[str]
 
 
 def _apply_once(resource: Resource, first: Planned, member: str, ip: str, budget: Budget,
-                attempt: int) -> Planned:
+                attempt: int, supersede: bool = False) -> Planned:
     planned = first if attempt == 1 else read_and_plan(resource, member, ip, budget)
     planned.attempts = attempt
     busy = planned.observed.busy
-    if busy:
-        # Writing now would cancel a neighbour's operation (or be refused with 429); a no-op
-        # must also wait, since that operation could still fail or be superseded.
+    # A running operation is waited for: writing now would cancel it (or be refused with 429),
+    # and that might be somebody else's deployment. --while-busy supersede writes anyway: the
+    # body read during the operation already carries its change, so a fleet converges in about
+    # one gateway update instead of one update per member. A no-op always waits, since the
+    # running operation could still fail or be superseded.
+    if busy and (not supersede or not planned.changed):
         raise Retryable(f"{resource.label}: resource is {busy}; waiting for it to settle",
                         target=resource.label, code=busy)
     if not planned.changed:
@@ -113,7 +116,8 @@ def register(settings: Settings, member: str, ip: str, clients, budget: Budget,
     for first in firsts:
         resource = first.resource
         done.append(with_retries(
-            lambda attempt, r=resource, f=first: _apply_once(r, f, member, ip, budget, attempt),
+            lambda attempt, r=resource, f=first: _apply_once(r, f, member, ip, budget, attempt,
+                                                             settings.while_busy == "supersede"),
             what=resource.label, budget=budget))
         log.info("target=%r wrote=%s attempts=%d", resource.label, done[-1].wrote,
                  done[-1].attempts)

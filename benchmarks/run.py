@@ -374,7 +374,7 @@ def connect_audit(argvs: Dict[str, List[str]], env) -> Dict[str, Any]:
 
 # -- the fleet ------------------------------------------------------------------------------------------
 def fleet(n: int, op_duration: float, retry_after: float, timeout: float,
-          gateway_tags: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+          gateway_tags: Optional[Dict[str, str]] = None, while_busy: str = "wait") -> Dict[str, Any]:
     """N registrars started together against one pool of the seed's gateway (which carries two
     tags of its own; gateway_tags replaces them)."""
     from aci_ip_registrar.emulator import Emulator
@@ -387,7 +387,8 @@ def fleet(n: int, op_duration: float, retry_after: float, timeout: float,
         tags_before = dict(emu.get(seeds.GW_ID).get("tags") or {})
         emu.clear_log()
         t0 = time.time()
-        procs = {m: Proc(registrar_argv([seeds.POOL_ID], m, ip, extra=("--output", "json")), env)
+        extra = ("--output", "json", "--while-busy", while_busy)
+        procs = {m: Proc(registrar_argv([seeds.POOL_ID], m, ip, extra=extra), env)
                  for m, ip in members.items()}
         spawned = time.time() - t0
         results = {m: p.wait(timeout) for m, p in procs.items()}
@@ -442,7 +443,8 @@ def fleet(n: int, op_duration: float, retry_after: float, timeout: float,
     gaps = A.poll_gaps(entries)
     busy = A.gateway_busy(entries, op_duration)
     return {
-        "members": n, "op_duration_s": op_duration, "retry_after_s": retry_after,
+        "members": n, "while_busy": while_busy, "op_duration_s": op_duration,
+        "retry_after_s": retry_after,
         "gateway_tags_before": len(tags_before), "gateway_tags_after": len(gw.get("tags") or {}),
         "spawn_spread_s": round(spawned, 3),
         "all_registered_s": round(max(done), 3) if len(ok) == n else None,
@@ -616,12 +618,14 @@ def table(res: Dict[str, Any]) -> str:
         lines.append(f"Fleet (gateway update {f0['op_duration_s']:g} s, Retry-After "
                      f"{f0['retry_after_s']:g} s; Azure: 45-90 s and ~10 s):")
         lines.append("")
-        lines.append("| members | all registered | median member | PUTs | PUTs/member | wasted PUTs "
-                     "| reads/member | gateway busy | lost updates | failed | manual entries kept |")
-        lines.append("|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|")
+        lines.append("| while busy | members | all registered | median member | PUTs | PUTs/member "
+                     "| wasted PUTs | reads/member | gateway busy | lost updates | failed "
+                     "| manual entries kept |")
+        lines.append("|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|")
         for f in res["fleet"]:
             wasted = ", ".join(f"{v} {k}" for k, v in f["put_outcomes"].items() if k != "succeeded")
-            lines.append(f"| {f['members']} | {_f(f['all_registered_s'], '{:.2f}')} s "
+            lines.append(f"| {f.get('while_busy', 'wait')} | {f['members']} "
+                         f"| {_f(f['all_registered_s'], '{:.2f}')} s "
                          f"| {_f(f['member_registered_s']['median'], '{:.2f}')} s | {f['puts']} "
                          f"| {f['puts_per_member']} | {f['wasted_puts']}"
                          + (f" ({wasted})" if wasted else "") + f" | {f['reads_per_member']} "
@@ -701,6 +705,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="Retry-After the emulator sends for single boots (s, default 0.05)")
     p.add_argument("--fleet-op-duration", type=float, default=0.5,
                    help="gateway update duration for the fleet (s, default 0.5; Azure: 45-90)")
+    p.add_argument("--fleet-while-busy", default=None,
+                   help="registrar --while-busy modes to run the fleet with, comma-separated "
+                        "(default wait,supersede; --tiny: wait)")
     p.add_argument("--fleet-retry-after", type=float, default=0.1,
                    help="Retry-After for the fleet (s, default 0.1; Azure sends about 10)")
     p.add_argument("--fleet-timeout", type=float, default=300.0,
@@ -728,6 +735,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     if a.isolate is None:
         a.isolate = "no" if a.tiny else "auto"
     a.fleet_sizes = [int(x) for x in a.fleet.split(",") if x.strip()]
+    if a.fleet_while_busy is None:
+        a.fleet_while_busy = "wait" if a.tiny else "wait,supersede"
+    a.fleet_modes = [x.strip() for x in a.fleet_while_busy.split(",") if x.strip()]
     a.az_runs = a.az_runs if a.az_runs is not None else a.runs
     return a
 
@@ -894,12 +904,13 @@ def measure(a, prep: Dict[str, Any], isolated_by: Optional[str]) -> int:
         if az_cli:
             az_cli.close()
     res["fleet"] = []
-    for n in a.fleet_sizes:
-        log(f"fleet of {n}")
-        tags = (None if a.fleet_other_tags is None
-                else {f"team-tag-{i}": "x" for i in range(a.fleet_other_tags)})
-        res["fleet"].append(fleet(n, a.fleet_op_duration, a.fleet_retry_after, a.fleet_timeout,
-                                  tags))
+    for mode in a.fleet_modes:
+        for n in a.fleet_sizes:
+            log(f"fleet of {n}, --while-busy {mode}")
+            tags = (None if a.fleet_other_tags is None
+                    else {f"team-tag-{i}": "x" for i in range(a.fleet_other_tags)})
+            res["fleet"].append(fleet(n, a.fleet_op_duration, a.fleet_retry_after,
+                                      a.fleet_timeout, tags, while_busy=mode))
     if not a.no_size:
         size: Dict[str, Any] = {}
         sv = (prep.get("size") or {}).get("path")

@@ -9,7 +9,7 @@ from conftest import Cli, cli_path
 from seeds import GW_ID, POOL_ID, REC_ID, record
 
 
-def boot_fleet(emu, n: int, targets=(POOL_ID,), timeout=90):
+def boot_fleet(emu, n: int, targets=(POOL_ID,), timeout=90, extra=()):
     cli = Cli(emu)
     procs = []
     for i in range(n):
@@ -46,6 +46,17 @@ def test_eight_at_once_with_if_match(emulator, round_):
     assert sum(1 for k in tags if k.startswith("aciipr:aci-pool:")) == 8
     puts = [e for e in emulator.log() if e["kind"] == "write" and e["method"] == "PUT"]
     assert all(p["if_match"] for p in puts)
+
+
+def test_eight_at_once_superseding(emulator):
+    """--while-busy supersede: PUTs land on running operations and cancel them; each body read
+    during an operation carries its change, so nothing is lost."""
+    emulator.set(op_duration=0.5, enforce_if_match=True)
+    results = boot_fleet(emulator, 8, extra=("--while-busy", "supersede"))
+    assert all(code == 0 for code, _ in results), results
+    got = {e["ipAddress"] for e in pool_entries(emulator) if e.get("ipAddress")}
+    assert got == {f"10.0.3.{10 + i}" for i in range(8)} | {"10.0.2.200"}
+    assert emulator.get(GW_ID)["properties"]["provisioningState"] == "Succeeded"
 
 
 def test_eight_at_once_on_shared_dns(emulator):
