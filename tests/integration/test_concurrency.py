@@ -43,7 +43,10 @@ def test_eight_at_once_with_if_match(emulator, round_):
     assert {"fqdn": "legacy.corp.internal"} in entries
     tags = emulator.get(GW_ID)["tags"]
     assert tags["env"] == "prod"
-    assert sum(1 for k in tags if k.startswith("aciipr:aci-pool:")) == 8
+    from aci_ip_registrar.ledger import ledger_from_tags
+    ledger = ledger_from_tags(tags, "aci-pool")
+    assert {m: e.ip for m, e in ledger.items()} == {f"cg-app-{i}": f"10.0.3.{10 + i}"
+                                                   for i in range(8)}
     puts = [e for e in emulator.log() if e["kind"] == "write" and e["method"] == "PUT"]
     assert all(p["if_match"] for p in puts)
 
