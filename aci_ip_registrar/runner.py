@@ -9,7 +9,7 @@ from typing import Dict, List, Optional
 from . import targets
 from .azure_errors import translate
 from .config import Settings
-from .errors import RegistrarError, Retryable
+from .errors import Retryable
 from .planner import TargetPlan, plan_target
 from .retry import Budget, with_retries
 from .targets.base import Observed, Resource
@@ -79,6 +79,7 @@ def _apply_once(resource: Resource, first: Planned, member: str, ip: str, budget
                 attempt: int, supersede: bool = False) -> Planned:
     planned = first if attempt == 1 else read_and_plan(resource, member, ip, budget)
     planned.attempts = attempt
+    planned.wrote = first.wrote      # an earlier attempt may have written already
     busy = planned.observed.busy
     # A running operation is waited for: writing now would cancel it (or be refused with 429),
     # and that might be somebody else's deployment. --while-busy supersede writes anyway: the
@@ -137,4 +138,4 @@ def offline_plans(settings: Settings, member: str, ip: str) -> List[Planned]:
     return out
 
 
-__all__ = ["Report", "Planned", "register", "offline_plans", "RegistrarError"]
+__all__ = ["Report", "Planned", "register", "offline_plans"]
