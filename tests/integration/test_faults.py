@@ -194,3 +194,12 @@ def test_polls_follow_the_service_retry_after(cli, emulator):
     gaps = [b - a for a, b in zip(polls, polls[1:])]
     assert 3 <= len(polls) <= 10, polls
     assert all(0.15 <= g <= 1.0 for g in gaps), gaps
+
+
+def test_parent_not_found_fault_on_dns_is_config_error(cli, emulator):
+    emulator.seed({"resources": [record("app", ips=["10.0.2.77"])]})
+    emulator.add_fault("parent_not_found", method="GET", path="privateDnsZones")
+    proc = cli.register("-t", POOL_ID, "-t", REC_ID, "--member", "cg-app-1", "--ip", A)
+    assert proc.returncode == 3
+    assert "does not exist" in proc.stderr and "ParentResourceNotFound" in proc.stderr
+    assert writes(emulator) == []          # the gateway was readable, but nothing is written (I6)
