@@ -7,6 +7,8 @@ fast with a message a person can act on.
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Optional
 
 from .errors import (ConfigError, PermissionDenied, RegistrarError, RegistrationFailed,
@@ -42,15 +44,25 @@ def _message(exc) -> str:
 
 
 def _retry_after(exc) -> Optional[float]:
-    response = getattr(exc, "response", None)
-    if response is None:
-        return None
-    try:
-        from azure.core.pipeline.policies._utils import get_retry_after
-        from azure.core.pipeline import PipelineResponse
-        return get_retry_after(PipelineResponse(None, response, None))
-    except Exception:  # a malformed header is no reason to crash; back off normally
-        return None
+    """Seconds the service asked us to wait: Retry-After (seconds or an HTTP date), then the
+    millisecond forms, in azure-core's order. None when absent or unreadable."""
+    headers = getattr(getattr(exc, "response", None), "headers", None) or {}
+    lowered = {str(k).lower(): str(v).strip() for k, v in headers.items()}
+    for name, scale in (("retry-after", 1.0), ("retry-after-ms", 0.001),
+                        ("x-ms-retry-after-ms", 0.001)):
+        value = lowered.get(name)
+        if not value:
+            continue
+        try:
+            return max(0.0, float(value) * scale)
+        except ValueError:
+            pass
+        try:
+            when = parsedate_to_datetime(value)
+            return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+        except (TypeError, ValueError):
+            return None
+    return None
 
 
 def _permission(exc, target: str, codes: list) -> PermissionDenied:

@@ -112,3 +112,22 @@ def test_huge_retry_after_is_capped_and_bounded_by_budget():
         with_retries(always_throttled, what="t", budget=budget)
     assert calls == [1]
     assert MAX_RETRY_AFTER <= 60
+
+
+@pytest.mark.parametrize("headers,expected", [
+    ({"Retry-After": "7"}, 7.0), ({"retry-after-ms": "250"}, 0.25),
+    ({"x-ms-retry-after-ms": "1500"}, 1.5), ({"Retry-After": "0.05", "retry-after-ms": "50"}, 0.05),
+    ({}, None), ({"Retry-After": "soon"}, None),
+])
+def test_retry_after_forms(headers, expected):
+    err = _get_error(429, {"error": {"code": "TooManyRequests", "message": "slow down"}}, headers)
+    assert err.retry_after == expected
+
+
+def test_retry_after_http_date():
+    from email.utils import format_datetime
+    from datetime import datetime, timedelta, timezone
+    when = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
+    err = _get_error(503, {"error": {"code": "ServiceUnavailable", "message": "x"}},
+                     {"Retry-After": when})
+    assert 25 <= err.retry_after <= 31
