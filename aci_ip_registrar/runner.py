@@ -25,7 +25,6 @@ class Planned:
     extra: List[str]
     wrote: bool = False
     attempts: int = 1
-    verified: Optional[bool] = None
 
     @property
     def changed(self) -> bool:
@@ -97,7 +96,6 @@ def _apply_once(resource: Resource, first: Planned, member: str, ip: str, budget
     if problems:
         raise Retryable(f"read-back differs from the plan: {'; '.join(problems)}",
                         target=resource.label, code="ReadBackMismatch")
-    planned.verified = True
     return planned
 
 

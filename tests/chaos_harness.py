@@ -10,7 +10,6 @@ Any failure reproduces from the seed it prints.
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import os
 import random
@@ -61,23 +60,6 @@ def _start(member: Member, env: dict, timeout: float) -> None:
                                    stderr=subprocess.PIPE, text=True)
 
 
-def _strip(gw: dict) -> dict:
-    gw = copy.deepcopy(gw)
-    gw.pop("etag", None)
-    gw["tags"] = {k: v for k, v in gw.get("tags", {}).items() if not k.startswith("aciipr:")}
-    props = gw["properties"]
-    props.pop("provisioningState", None)
-    for value in props.values():
-        for item in value if isinstance(value, list) else []:
-            if isinstance(item, dict):
-                item.pop("etag", None)
-                if isinstance(item.get("properties"), dict):
-                    item["properties"].pop("provisioningState", None)
-                    if item.get("name") == "aci-pool":
-                        item["properties"].pop("backendAddresses", None)
-    return gw
-
-
 def run_seed(seed: int, n: int, fault_rate: float, if_match: bool, restarts: float = 0.2,
              swaps: int = 2, timeout: float = 150.0, op_duration: float = 0.2,
              verbose: bool = False) -> dict:
@@ -86,7 +68,7 @@ def run_seed(seed: int, n: int, fault_rate: float, if_match: bool, restarts: flo
     rng = random.Random(seed)
     with Emulator(_seed(), op_duration=op_duration, retry_after=0.1,
                   enforce_if_match=if_match) as emu:
-        before_gw = _strip(emu.get(seeds.GW_ID))
+        before_gw = seeds.strip_volatile(emu.get(seeds.GW_ID))
         for index, kind in enumerate(FAULT_KINDS):
             emu.add_fault(kind, path=r"applicationGateways|privateDnsZones",
                           probability=fault_rate / len(FAULT_KINDS), seed=seed * 100 + index,
@@ -194,7 +176,7 @@ def check(emu, members: List[Member], before_gw: dict) -> dict:
         violations.append("I3 pool: manual IP lost")
     if {"fqdn": "legacy.corp.internal"} not in entries:
         violations.append("I3 pool: FQDN entry lost")
-    if _strip(gw) != before_gw:
+    if seeds.strip_volatile(gw) != before_gw:
         violations.append("I3 gateway: parts other than the pool and ledger changed")
     if DNS_MANUAL not in dns_ips or rec["properties"]["metadata"].get("team") != "web":
         violations.append("I3 dns: manual record or foreign metadata lost")

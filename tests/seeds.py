@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+from typing import Iterable
 
 SUB = "3f2c1a9e-8b7d-4c6e-9f10-2a3b4c5d6e7f"
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
@@ -104,3 +105,22 @@ def seed(gw=None, records=None, groups=None, with_zone=True) -> dict:
     return {"subscriptions": [{"subscriptionId": SUB, "tenantId": TENANT,
                                "displayName": "prod"}],
             "resources": resources}
+
+
+def strip_volatile(gw: dict, pools: Iterable[str] = ("aci-pool",)) -> dict:
+    """The gateway minus what registering in `pools` may change: those pools' addresses, the
+    ledger tags, etags and provisioning states. Everything else must stay byte for byte (I3)."""
+    gw = copy.deepcopy(gw)
+    gw.pop("etag", None)
+    gw["tags"] = {k: v for k, v in gw.get("tags", {}).items() if not k.startswith("aciipr:")}
+    props = gw["properties"]
+    props.pop("provisioningState", None)
+    for value in props.values():
+        for item in value if isinstance(value, list) else []:
+            if isinstance(item, dict):
+                item.pop("etag", None)
+                if isinstance(item.get("properties"), dict):
+                    item["properties"].pop("provisioningState", None)
+                    if item.get("name") in pools:
+                        item["properties"].pop("backendAddresses", None)
+    return gw

@@ -19,8 +19,6 @@ def _state(value) -> str:
 
 
 class AppGatewayPools(Resource):
-    kind = "appgw"
-
     @property
     def gateway(self) -> str:
         return self.specs[0].ref.resource_name

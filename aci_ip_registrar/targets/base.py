@@ -26,8 +26,6 @@ class Observed:
 
 
 class Resource(ABC):
-    kind = "resource"
-
     def __init__(self, specs: List[TargetSpec], clients):
         self.specs = specs
         self.clients = clients

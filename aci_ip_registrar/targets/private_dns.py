@@ -12,8 +12,6 @@ from .base import Observed, Resource
 
 
 class PrivateDnsRecord(Resource):
-    kind = "private-dns"
-
     @property
     def spec(self) -> TargetSpec:
         return self.specs[0]

@@ -1,13 +1,12 @@
 """The real CLI, the real SDK clients and the real credential chain against the emulator."""
 from __future__ import annotations
 
-import copy
 
 import pytest
 
 from conftest import reads, writes
-from seeds import (GW_ID, POOL2_ID, POOL_ID, REC_ID, container_group, gateway, record,
-                   seed as make_seed, CG_RG)
+from seeds import (CG_RG, GW_ID, POOL2_ID, POOL_ID, REC_ID, container_group, gateway, record,
+                   seed as make_seed, strip_volatile)
 
 A = "10.0.2.4"
 B = "10.0.2.5"
@@ -23,27 +22,6 @@ def pool(emu, name="aci-pool"):
 
 def ips(entries):
     return [e["ipAddress"] for e in entries if e.get("ipAddress")]
-
-
-def strip_volatile(gw: dict) -> dict:
-    """The gateway minus what a registration may change: the pools, ledger tags, etags."""
-    gw = copy.deepcopy(gw)
-    gw.pop("etag", None)
-    gw["tags"] = {k: v for k, v in gw.get("tags", {}).items() if not k.startswith("aciipr:")}
-    props = gw["properties"]
-    props.pop("provisioningState", None)
-    for p in props["backendAddressPools"]:
-        p.pop("etag", None)
-        p["properties"].pop("backendAddresses", None)
-        p["properties"].pop("provisioningState", None)
-    for value in props.values():
-        if isinstance(value, list):
-            for item in value:
-                if isinstance(item, dict):
-                    item.pop("etag", None)
-                    if isinstance(item.get("properties"), dict):
-                        item["properties"].pop("provisioningState", None)
-    return gw
 
 
 def test_first_registration_then_noop(cli, emulator):
