@@ -11,7 +11,8 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Optional
 
-from .errors import (ConfigError, PermissionDenied, RegistrarError, RegistrationFailed,
+from .errors import (ConfigError, CredentialUnavailable, PermissionDenied, RegistrarError,
+                     RegistrationFailed,
                      Retryable)
 
 SUBNET_JOIN = "Microsoft.Network/virtualNetworks/subnets/join/action"
@@ -95,7 +96,7 @@ def translate(exc: BaseException, target: str) -> RegistrarError:
         status = getattr(exc, "status_code", None)
         if status is None:  # raised by the credential, not by ARM
             first = _message(exc).split(".")[0]
-            return PermissionDenied(f"{target}: no usable Azure credential: {first}",
+            return CredentialUnavailable(f"{target}: no usable Azure credential: {first}",
                                     target=target)
         return PermissionDenied(f"{target}: authentication rejected ({status}): "
                                 f"{_message(exc)}", target=target, status=status)

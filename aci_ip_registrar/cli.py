@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import importlib
 import logging
+import math
 import random
+import signal
 import sys
 import time
 from typing import List, Optional
@@ -12,7 +14,7 @@ import click
 
 from . import errors as E
 from .config import (DEFAULT_ARM_ENDPOINT, Settings, check_ca_bundle, check_endpoint,
-                     check_member, parse_container_group_opt, parse_targets)
+                     check_member, check_number, parse_container_group_opt, parse_targets)
 
 log = logging.getLogger("aci_ip_registrar")
 ENV = "ACI_IP_REGISTRAR_"
@@ -48,90 +50,83 @@ def _emit(text: str) -> None:
     sys.stdout.flush()
 
 
-def _fail(exc: E.RegistrarError, output: str) -> int:
+def _fail(exc: E.RegistrarError, output: str, report=None) -> int:
     log.error("%s", exc.message)
-    if output == "json":
+    if report is not None and report.outcomes:
+        from .output import render
+        report.error = exc
+        _emit(render(report, output))
+    elif output == "json":
         from .output import error_dict
         _emit(error_dict(exc.message, exc.exit_code))
     return exc.exit_code
 
 
 def build_settings(p: dict) -> Settings:
-    """Validate every option; all problems are reported in one line."""
+    """Validate every option. Usage errors first (exit 2), then every configuration problem
+    reported in one line (exit 3)."""
+    sources = [name for name in ("ip", "interface", "container_group") if p[name]]
+    if len(sources) > 1:
+        raise E.UsageError("give only one of --ip, --interface, --container-group "
+                           f"(got {', '.join('--' + s.replace('_', '-') for s in sources)})")
     problems: List[str] = []
     settings = Settings(targets=[])
 
     def check(fn, *args):
         try:
             return fn(*args)
+        except E.UsageError:
+            raise
         except E.RegistrarError as exc:
             problems.append(exc.message)
             return None
 
     settings.targets = check(parse_targets, p["targets"]) or []
-    sources = [name for name in ("ip", "interface", "container_group") if p[name]]
-    if len(sources) > 1:
-        raise E.UsageError("give only one of --ip, --interface, --container-group "
-                           f"(got {', '.join('--' + s.replace('_', '-') for s in sources)})")
     settings.container_group = check(parse_container_group_opt, p["container_group"])
     if p["member"] or not p["container_group"]:
         settings.member = check(check_member, p["member"])
     settings.ca_bundle = check(check_ca_bundle, p["ca_bundle"])
     settings.arm_endpoint = check(check_endpoint, p["arm_endpoint"]) or DEFAULT_ARM_ENDPOINT
-    if p["timeout"] <= 0:
-        problems.append(f"--timeout {p['timeout']:g} must be positive")
-    if p["start_jitter"] < 0 or p["start_jitter"] >= max(p["timeout"], 0):
-        problems.append(f"--start-jitter {p['start_jitter']:g} must be >= 0 and below --timeout")
-    if p["poll_interval"] <= 0:
-        problems.append(f"--poll-interval {p['poll_interval']:g} must be positive")
+    problems += [m for m in (check_number("--timeout", p["timeout"]),
+                             check_number("--start-jitter", p["start_jitter"], zero_ok=True),
+                             check_number("--poll-interval", p["poll_interval"])) if m]
+    if math.isfinite(p["start_jitter"]) and math.isfinite(p["timeout"]) \
+            and p["start_jitter"] >= max(p["timeout"], 0) > 0:
+        problems.append(f"--start-jitter {p['start_jitter']:g} must be below --timeout")
     if problems:
         raise E.ConfigError("; ".join(problems))
-    settings.ip = p["ip"]
-    settings.interface = p["interface"]
-    settings.allow_any_ip = p["allow_any_ip"]
-    settings.dry_run = p["dry_run"]
-    settings.on_failure = p["on_failure"]
-    settings.timeout = p["timeout"]
-    settings.start_jitter = p["start_jitter"]
-    settings.poll_interval = p["poll_interval"]
-    settings.while_busy = p["while_busy"]
+    for name in ("ip", "interface", "allow_any_ip", "dry_run", "on_failure", "timeout",
+                 "start_jitter", "poll_interval", "while_busy"):
+        setattr(settings, name, p[name])
     settings.command = list(p["command"])
     return settings
 
 
-def run_register(settings: Settings, output: str, credential=None) -> int:
-    """Discover, plan, write. Returns 0 or raises RegistrarError. Prints the result."""
+def run_register(settings: Settings, output: str, credential=None, report=None) -> int:
+    """Discover, plan, check, write; print the result. Returns 0 or the failure's exit code."""
     from .clients import Clients
-    from .discovery import discover
     from .output import render
     from .retry import Budget
-    from .runner import offline_plans, register
+    from .runner import Report, register
 
     budget = Budget(settings.timeout)
+    report = report or Report(settings.member, None, settings.dry_run)
     if settings.start_jitter:
         # Spread a mass restart after a platform event over time.
         time.sleep(random.uniform(0, settings.start_jitter))
     clients = Clients(settings.arm_endpoint, settings.ca_bundle, settings.poll_interval,
                       credential=credential)
     try:
-        ip, source = discover(settings, clients, budget)
-        member = settings.member or check_member(settings.container_group.name)
-        log.info("member=%s ip=%s source=%r targets=%d dry_run=%s", member, ip, source,
-                 len(settings.targets), settings.dry_run)
-        try:
-            report = register(settings, member, ip, clients, budget, settings.dry_run)
-        except E.PermissionDenied as exc:
-            if not (settings.dry_run and "no usable Azure credential" in exc.message):
-                raise
-            from .runner import Report
-            report = Report(member, ip, True, offline_plans(settings, member, ip),
-                            offline_reason="no usable Azure credential, targets not read; "
-                                           "this is what would be ensured")
-            log.warning("dry run without credentials: %s", exc.message)
-        _emit(render(report, source, output))
-        return 0
+        register(settings, clients, budget, report)
+    except E.RegistrarError as exc:
+        return _fail(exc, output, report)
+    except Exception as exc:  # never a stack trace on the app's stderr
+        return _fail(E.RegistrationFailed(f"internal error: {type(exc).__name__}: {exc}"),
+                     output, report)
     finally:
         clients.close()
+    _emit(render(report, output))
+    return 0
 
 
 REGISTER_HELP = """Register this container's private IP in every target, then exec COMMAND.
@@ -155,7 +150,8 @@ def _opt(*names, env: str, **kw):
 @_opt("--container-group", env="CONTAINER_GROUP", metavar="RESOURCE_ID",
       help="Read the IP of this ACI container group from the ACI API (re-register from outside).")
 @_opt("--allow-any-ip", env="ALLOW_ANY_IP", is_flag=True,
-      help="Allow loopback, link-local and public addresses.")
+      help="Allow public addresses (never loopback, link-local, multicast, broadcast, "
+           "reserved or 0/8: no container holds those).")
 @_opt("--dry-run", env="DRY_RUN", is_flag=True, help="Read and print the plan; write nothing.")
 @_opt("--on-failure", env="ON_FAILURE", type=click.Choice(["exit", "exec"]), default="exit",
       show_default=True, help="On failure: exit non-zero, or log and exec the command anyway.")
@@ -180,19 +176,18 @@ def _opt(*names, env: str, **kw):
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 def register_command(**p):
     from . import logs
+    from .runner import Report
     logs.setup(p["verbose"], p["log_format"])
     output = p["output"]
+    _stop_on_signals()
+    report = Report(None, None, bool(p["dry_run"]))
     try:
         settings = build_settings(p)
+        code = run_register(settings, output, report=report)
     except E.RegistrarError as exc:
         sys.exit(_fail(exc, output))
-    code = 0
-    try:
-        run_register(settings, output)
-    except E.RegistrarError as exc:
-        code = _fail(exc, output)
-    except Exception as exc:  # never a stack trace on the app's stderr
-        code = _fail(E.RegistrationFailed(f"internal error: {type(exc).__name__}: {exc}"), output)
+    except E.Interrupted as stop:
+        sys.exit(_interrupted(stop, report, output))
     if code and settings.on_failure == "exit":
         sys.exit(code)
     if code:
@@ -204,11 +199,36 @@ def register_command(**p):
     exec_command(settings.command)
 
 
+def _stop_on_signals() -> None:
+    """Until the app starts, SIGTERM, SIGINT and SIGHUP stop the run at once. As PID 1 a signal
+    with the default action is dropped by the kernel, so an explicit handler is needed. exec
+    resets caught signals to their defaults, so the app starts with a clean slate."""
+    def handler(signum, _frame):
+        raise E.Interrupted(signum)
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, handler)
+
+
+def _interrupted(stop: E.Interrupted, report, output: str) -> int:
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)    # a second signal must not cut the report short
+    from .runner import WRITTEN
+    name = signal.Signals(stop.signum).name
+    written = [o.plan.resource.label for o in report.outcomes if o.status == WRITTEN]
+    pending = report.pending() or ["registration (targets not yet planned)"]
+    log.error("stopped by %s before the app started; pending: %s; written: %s; no new write "
+              "starts and the app is not started (a write Azure already accepted runs on; the "
+              "next run settles it)", name, "; ".join(pending), ", ".join(written) or "nothing")
+    if output == "json":
+        from .output import error_dict
+        _emit(error_dict(f"stopped by {name}", stop.exit_code, pending))
+    return stop.exit_code
+
+
 @main_group.command("exit-codes")
 def exit_codes_command():
-    """Print the exit code table."""
-    for code, meaning in sorted(E.EXIT_CODES.items()):
-        click.echo(f"{code:>3}  {meaning}")
+    """Print the exit code table (the same table as in README.md)."""
+    click.echo(E.exit_code_table())
 
 
 def main(argv: Optional[List[str]] = None) -> None:

@@ -7,7 +7,10 @@ identical PUT body on 429/5xx, which for a whole-gateway PUT reverts a neighbour
 from __future__ import annotations
 
 import logging
+import os
 from typing import Dict, Optional, Tuple
+
+from .errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +29,14 @@ class Clients:
         if self._credential is None:
             from azure.identity import DefaultAzureCredential
             # AZURE_CLIENT_ID selects a user-assigned managed identity (read by the credential).
-            self._credential = DefaultAzureCredential(exclude_interactive_browser_credential=True)
+            try:
+                self._credential = DefaultAzureCredential(
+                    exclude_interactive_browser_credential=True)
+            except (ValueError, OSError) as exc:
+                # EnvironmentCredential loads AZURE_CLIENT_CERTIFICATE_PATH when constructed.
+                path = os.environ.get("AZURE_CLIENT_CERTIFICATE_PATH", "")
+                raise ConfigError(f"client certificate {path!r} (AZURE_CLIENT_CERTIFICATE_PATH) "
+                                  f"cannot be loaded: {exc}") from None
         return self._credential
 
     def _kwargs(self) -> dict:

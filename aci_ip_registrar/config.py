@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import ipaddress
-import os
+import math
 import re
+import ssl
 from dataclasses import dataclass, field
 from typing import List, Optional
 
-from .errors import ConfigError, DiscoveryError
-from .ledger import split_member
+from .errors import ConfigError, DiscoveryError, UsageError
+from .names import MEMBER_RULE, is_member, is_public, refused_kind
 from .planner import MODES, SHARED
 from .resource_ids import (PRIVATE_DNS_A, ContainerGroupRef, TargetRef, parse_container_group,
                            parse_target)
@@ -37,7 +38,7 @@ class Settings:
     ip: Optional[str] = None
     interface: Optional[str] = None
     container_group: Optional[ContainerGroupRef] = None
-    allow_any_ip: bool = False
+    allow_any_ip: bool = False     # public addresses allowed
     dry_run: bool = False
     on_failure: str = "exit"
     timeout: float = 300.0
@@ -57,10 +58,13 @@ def split_targets(values) -> List[str]:
     return out
 
 
+_TTL = re.compile(r"[0-9]{1,10}")
+
+
 def parse_target_spec(text: str) -> TargetSpec:
     raw, *options = text.split(";")
     ref = parse_target(raw)
-    mode, ttl = SHARED, None
+    mode, ttl, seen = SHARED, None, set()
     for option in options:
         key, sep, value = option.partition("=")
         key = key.strip().lower()
@@ -68,6 +72,10 @@ def parse_target_spec(text: str) -> TargetSpec:
         if not sep or not value:
             raise ConfigError(f"target {raw!r}: option {option!r} must be key=value "
                               f"(mode=shared|exclusive, ttl=SECONDS)")
+        if key in seen:
+            raise UsageError(f"target {raw!r}: option {key!r} given more than once; give it "
+                             f"once")
+        seen.add(key)
         if key == "mode":
             if value.lower() not in MODES:
                 raise ConfigError(f"target {raw!r}: mode {value!r} is not one of "
@@ -76,7 +84,7 @@ def parse_target_spec(text: str) -> TargetSpec:
         elif key == "ttl":
             if ref.kind != PRIVATE_DNS_A:
                 raise ConfigError(f"target {raw!r}: ttl applies only to DNS record sets")
-            if not value.isdigit() or not 1 <= int(value) <= MAX_TTL:
+            if not _TTL.fullmatch(value) or not 1 <= int(value) <= MAX_TTL:
                 raise ConfigError(f"target {raw!r}: ttl {value!r} must be a whole number of "
                                   f"seconds from 1 to {MAX_TTL}")
             ttl = int(value)
@@ -90,6 +98,8 @@ def parse_targets(values) -> List[TargetSpec]:
     for text in split_targets(values):
         try:
             spec = parse_target_spec(text)
+        except UsageError:
+            raise
         except ConfigError as exc:
             problems.append(exc.message)
             continue
@@ -107,54 +117,84 @@ def parse_targets(values) -> List[TargetSpec]:
 
 
 def check_member(value: Optional[str]) -> str:
-    ok, member = split_member(value or "")
     if not value:
         raise ConfigError("no member name: give --member NAME or set ACI_IP_REGISTRAR_MEMBER "
                           "(normally the container group's name)")
-    if not ok:
-        raise ConfigError(f"member {value!r} is not a valid name: 1-63 lower-case letters, "
-                          f"digits and hyphens, starting and ending with a letter or digit")
+    member = value.strip().lower()
+    if not is_member(member):
+        raise ConfigError(f"member {value!r} is not a valid name: {MEMBER_RULE}")
     return member
 
 
-def check_ip(value: str, allow_any: bool, source: str = "--ip") -> str:
+def check_ip(value: str, allow_public: bool, source: str = "--ip") -> str:
+    """Only unicast addresses a container can hold; public ones only when allowed."""
     try:
         addr = ipaddress.IPv4Address(value.strip())
     except ValueError:
         raise DiscoveryError(f"{source} {value!r} is not an IPv4 address") from None
-    if allow_any:
-        return str(addr)
-    for test, what in ((addr.is_unspecified, "unspecified"), (addr.is_loopback, "loopback"),
-                       (addr.is_link_local, "link-local"), (addr.is_multicast, "multicast")):
-        if test:
-            raise DiscoveryError(f"{source} {addr} is a {what} address; refusing to register it "
-                                 f"(--allow-any-ip overrides)")
-    if not addr.is_private:
+    what = refused_kind(addr)
+    if what:
+        raise DiscoveryError(f"{source} {addr} is a {what} address, which no container holds; "
+                             f"refusing to register it")
+    if is_public(addr) and not allow_public:
         raise DiscoveryError(f"{source} {addr} is a public address; ACI VNet groups have private "
-                             f"IPs (--allow-any-ip overrides)")
+                             f"IPs (--allow-any-ip allows public addresses)")
     return str(addr)
 
 
 def check_ca_bundle(path: Optional[str]) -> Optional[str]:
+    """Load the bundle now: a file TLS cannot use is a configuration error, never a retry."""
     if not path:
         return None
-    if not os.path.isfile(path):
-        raise ConfigError(f"CA bundle {path!r} does not exist or is not a file")
     try:
-        with open(path, "rb") as handle:
-            head = handle.read(65536)
+        ssl.create_default_context(cafile=path)
+    except FileNotFoundError:
+        raise ConfigError(f"CA bundle {path!r} does not exist") from None
+    except IsADirectoryError:
+        raise ConfigError(f"CA bundle {path!r} is a directory, not a PEM file") from None
     except OSError as exc:
-        raise ConfigError(f"CA bundle {path!r} cannot be read: {exc.strerror}") from None
-    if b"-----BEGIN CERTIFICATE-----" not in head:
-        raise ConfigError(f"CA bundle {path!r} holds no PEM certificate")
+        if isinstance(exc, ssl.SSLError):
+            raise ConfigError(f"CA bundle {path!r} holds no PEM certificate TLS can load "
+                              f"({exc.reason or exc})") from None
+        raise ConfigError(f"CA bundle {path!r} cannot be read: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise ConfigError(f"CA bundle {path!r} cannot be loaded: {exc}") from None
     return path
 
 
 def check_endpoint(url: str) -> str:
-    url = (url or "").strip().rstrip("/")
-    if not re.match(r"^https://[^/\s]+(/[^\s]*)?$", url):
-        raise ConfigError(f"ARM endpoint {url!r} must be an https:// URL (TLS is never turned off)")
-    return url
+    """https://host[:port], nothing else: no user info (it would be echoed in logs), no path
+    (ARM paths are absolute, a prefix would only give misleading 404s), no query."""
+    from urllib.parse import urlsplit
+    text = (url or "").strip()
+    problem = "must be https://HOST[:PORT] (TLS is never turned off)"
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        raise ConfigError(f"ARM endpoint {_safe(text)!r} {problem}") from None
+    if parts.scheme.lower() != "https" or not parts.hostname:
+        raise ConfigError(f"ARM endpoint {_safe(text)!r} {problem}")
+    if "@" in parts.netloc:
+        raise ConfigError(f"ARM endpoint {_safe(text)!r} carries user info; give "
+                          f"https://HOST[:PORT] (credentials come from the Azure identity)")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or text.endswith(("?", "#")):
+        raise ConfigError(f"ARM endpoint {_safe(text)!r} has a path, query or fragment; give "
+                          f"https://HOST[:PORT]")
+    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    return f"https://{host}" + (f":{port}" if port is not None else "")
+
+
+def _safe(url: str) -> str:
+    """The URL with any user info masked, for error messages."""
+    return re.sub(r"(?<=://)[^/@]*@", "***@", url)
+
+
+def check_number(name: str, value: float, zero_ok: bool = False) -> Optional[str]:
+    if not math.isfinite(value) or value < 0 or (value == 0 and not zero_ok):
+        return (f"{name} {value:g} must be a finite number "
+                f"{'>= 0' if zero_ok else 'above 0'} (seconds)")
+    return None
 
 
 def parse_container_group_opt(value: Optional[str]) -> Optional[ContainerGroupRef]:

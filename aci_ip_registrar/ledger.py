@@ -1,22 +1,25 @@
-"""Where a target keeps its ownership ledger, and the limits of those places.
+"""The ownership ledger: where each target keeps it, and how it is read as untrusted input.
 
 App Gateway: the gateway's resource tags, packed, since Azure allows only 50 tags per resource:
-    aciipr:<pool>:<n> = <member>=<ip>[+a][><old ip>],<member>=<ip>,...
-with n = 0, 1, ... and each value at most 256 characters (about ten members per tag). Tag names are
-at most 512 characters, case-insensitive, with no `< > % & \\ ? /`. The pool's whole ledger is
-rewritten in the same PUT as the pool, so packing adds no race. A tag set that would exceed 50 is
-refused before anything is written.
-Private DNS: record-set metadata, one key per member: aciipr_<member, '-' as '_'> = <ip>[+a][><old ip>]
-`+a` marks an adopted entry, `>` an old IP kept while a suspected swap settles (planner.py).
-Member names are container-group names (lower-case letters, digits, hyphens), so the encodings
-are unambiguous.
+    aciipr:<pool>:<n> = <entry>,<entry>,...      entry := member "=" ipv4 ["+a"] [">" ipv4]
+Private DNS: record-set metadata, one key per member: aciipr_<member, '-' as '_'> = ipv4 ["+a"] [">" ipv4]
+`>` marks an old IP kept while a suspected swap settles (planner.py); `+a` was written by earlier
+releases for an "adopted" address and is read as a plain owned entry.
+
+Tags and metadata are edited by people, IaC tools and other programs, so the ledger is parsed
+strictly (design.md, "The ledger is untrusted input"). An item that does not parse, a member that
+appears more than once (in any case, in any tag), an IP no container can hold, or a value over
+Azure's limits is *foreign*: reported once, copied back byte for byte, never used to add, keep or
+remove anything. The one exception is a foreign item that names the member itself: that key is
+the member's own, so its next write replaces it (acting on none of the addresses it named).
 """
 from __future__ import annotations
 
 import re
-from typing import Dict, List, Mapping, Tuple
+from dataclasses import dataclass, field
+from typing import Dict, List, Mapping, Optional, Tuple
 
-from .errors import UnsafePlanRefused
+from .names import is_member, is_unicast_text
 from .planner import LedgerEntry
 
 TAG_PREFIX = "aciipr:"
@@ -24,41 +27,113 @@ META_PREFIX = "aciipr_"
 MAX_TAGS = 50
 MAX_TAG_NAME = 512
 MAX_TAG_VALUE = 256
-MEMBER_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_TAG_NAME_FORBIDDEN = set('<>%&\\?/')
+_INDEX = re.compile(r"0|[1-9][0-9]{0,3}")
+_VALUE = re.compile(r"(?P<ip>[0-9.]+)(?P<a>\+a)?(?:>(?P<old>[0-9.]+))?")
+_META_MEMBER = re.compile(r"[a-z0-9](?:[a-z0-9_]{0,61}[a-z0-9])?")
 
 
-def _encode(entry: LedgerEntry) -> str:
-    return entry.ip + ("+a" if entry.adopted else "") + \
-        (f">{entry.release}" if entry.release else "")
+@dataclass(frozen=True)
+class Foreign:
+    where: str                  # tag name or metadata key
+    text: str                   # the item exactly as found
+    why: str
+    owner: Optional[str]        # the member it seems to name, lower-cased (None: cannot tell)
+    whole: bool = False         # the whole tag/key is foreign (bad name, value over the limit)
+
+    def describe(self) -> str:
+        return f"{self.where}: {self.text[:80]!r} ({self.why})"
 
 
-def _decode(value: str) -> LedgerEntry:
-    value, _, release = (value or "").strip().partition(">")
-    adopted = value.endswith("+a")
-    return LedgerEntry(value[:-2] if adopted else value, adopted, release or None)
+@dataclass(frozen=True)
+class Ledger:
+    entries: Dict[str, LedgerEntry] = field(default_factory=dict)
+    foreign: Tuple[Foreign, ...] = ()
 
+    def foreign_of(self, member: str) -> List[Foreign]:
+        return [f for f in self.foreign if f.owner == member]
+
+    def foreign_not_of(self, member: str) -> List[Foreign]:
+        return [f for f in self.foreign if f.owner != member]
+
+
+def decode(value: str) -> Tuple[Optional[LedgerEntry], str]:
+    """(entry, "") or (None, why)."""
+    if len(value) > MAX_TAG_VALUE:
+        return None, f"over {MAX_TAG_VALUE} characters"
+    match = _VALUE.fullmatch(value)
+    if not match:
+        return None, "not ipv4[+a][>ipv4]"
+    ip, old = match.group("ip"), match.group("old")
+    for addr in (ip, old):
+        if addr is not None and not is_unicast_text(addr):
+            return None, f"{addr!r} is not a unicast IPv4 address a container can hold"
+    if old == ip:
+        return None, "the released IP is the current one"
+    return LedgerEntry(ip, bool(match.group("a")), old), ""
+
+
+def encode(entry: LedgerEntry) -> str:
+    # '+a' is no longer written: an adopted address is owned (a wiped ledger is re-claimed).
+    return entry.ip + (f">{entry.release}" if entry.release else "")
+
+
+def _dedupe(items: List[Tuple[str, str, Optional[str], Optional[LedgerEntry], str, bool]]) -> Ledger:
+    """items: (where, text, owner, entry, why, whole). A member named twice is foreign everywhere."""
+    counts: Dict[str, int] = {}
+    for _, _, owner, _, _, _ in items:
+        if owner:
+            counts[owner] = counts.get(owner, 0) + 1
+    entries: Dict[str, LedgerEntry] = {}
+    foreign: List[Foreign] = []
+    for where, text, owner, entry, why, whole in items:
+        if entry is not None and owner and counts[owner] > 1:
+            entry, why = None, "member appears more than once"
+        if entry is None:
+            foreign.append(Foreign(where, text, why, owner, whole))
+        else:
+            entries[owner] = entry
+    return Ledger(entries, tuple(foreign))
+
+
+# --- App Gateway tags -------------------------------------------------------------------------
 
 def _pool_prefix(pool: str) -> str:
     return f"{TAG_PREFIX}{pool.lower()}:"
 
 
-def ledger_from_tags(tags: Mapping[str, str], pool: str) -> Dict[str, LedgerEntry]:
+def _tag_item(where: str, item: str):
+    name, sep, value = item.partition("=")
+    owner = name.strip().lower() or None
+    if not sep:
+        return where, item, owner if owner and is_member(owner) else None, None, \
+            "not member=ip", False
+    if not is_member(name):
+        return where, item, owner, None, "member name not in the ledger grammar", False
+    entry, why = decode(value)
+    return where, item, name, entry, why, False
+
+
+def read_tags(tags: Mapping[str, str], pool: str) -> Ledger:
     prefix = _pool_prefix(pool)
-    out = {}
+    items = []
     for key, value in (tags or {}).items():
         if not key.lower().startswith(prefix):
             continue
-        for item in (value or "").split(","):
-            member, sep, encoded = item.strip().partition("=")
-            if sep and member:
-                out[member.lower()] = _decode(encoded)
-    return out
+        value = value or ""
+        if not _INDEX.fullmatch(key[len(prefix):]):
+            items.append((key, value, None, None, "tag name is not aciipr:<pool>:<n>", True))
+        elif len(value) > MAX_TAG_VALUE:
+            items.append((key, value, None, None, f"value over {MAX_TAG_VALUE} characters", True))
+        else:
+            items.extend(_tag_item(key, item) for item in value.split(","))
+    return _dedupe(items)
 
 
 def _pack(ledger: Mapping[str, LedgerEntry]) -> List[str]:
     values: List[str] = []
     for member in sorted(ledger):
-        item = f"{member}={_encode(ledger[member])}"
+        item = f"{member}={encode(ledger[member])}"
         if values and len(values[-1]) + 1 + len(item) <= MAX_TAG_VALUE:
             values[-1] += "," + item
         else:
@@ -66,44 +141,82 @@ def _pack(ledger: Mapping[str, LedgerEntry]) -> List[str]:
     return values
 
 
-def apply_to_tags(tags: Mapping[str, str], pool: str, before: Mapping[str, LedgerEntry],
-                  after: Mapping[str, LedgerEntry], label: str) -> Dict[str, str]:
-    """Tags with this pool's ledger replaced by `after`; refuses a tag set Azure would reject."""
+def write_tags(tags: Mapping[str, str], pool: str, before: Ledger,
+               after: Mapping[str, LedgerEntry], member: str) -> Dict[str, str]:
+    """Tags with this pool's valid ledger replaced by `after`. Foreign items stay in the tag they
+    were found in, byte for byte; the member's own foreign items are dropped (replaced)."""
     prefix = _pool_prefix(pool)
     out = {k: v for k, v in (tags or {}).items() if not k.lower().startswith(prefix)}
-    for index, value in enumerate(_pack(after)):
+    kept: Dict[str, List[str]] = {}
+    for item in before.foreign_not_of(member):
+        kept.setdefault(item.where, []).append(item.text)
+    for name, texts in kept.items():
+        out[name] = ",".join(texts)
+    used = {name.lower() for name in kept}
+    index = 0
+    for value in _pack(after):
+        while f"{prefix}{index}" in used:
+            index += 1
         out[f"{prefix}{index}"] = value
-    if len(prefix) + 4 > MAX_TAG_NAME:
-        raise UnsafePlanRefused(f"{label}: pool name too long for a ledger tag name", target=label)
-    if len(out) > MAX_TAGS:
-        raise UnsafePlanRefused(
-            f"{label}: the gateway's tags are full: the ledger needs {len(_pack(after))} tag(s) "
-            f"for {len(after)} member(s) and {len(out) - len(_pack(after))} other tags exist, "
-            f"over Azure's limit of {MAX_TAGS}. Remove unused tags or members that are gone",
-            target=label)
+        index += 1
     return out
 
+
+def tag_problems(tags: Mapping[str, str], label: str) -> List[str]:
+    """What Azure would refuse in a resource's tag set (wire notes §12.2)."""
+    problems = []
+    for name, value in (tags or {}).items():
+        if len(name) > MAX_TAG_NAME:
+            problems.append(f"{label}: tag name {name[:40]!r}... is {len(name)} characters, over "
+                            f"Azure's limit of {MAX_TAG_NAME}")
+        elif _TAG_NAME_FORBIDDEN & set(name):
+            problems.append(f"{label}: tag name {name!r} holds a character Azure forbids "
+                            f"(< > % & \\ ? /)")
+        if len(value or "") > MAX_TAG_VALUE:
+            problems.append(f"{label}: tag {name!r} has a {len(value)}-character value, over "
+                            f"Azure's limit of {MAX_TAG_VALUE}; Azure would refuse any update")
+    if len(tags or {}) > MAX_TAGS:
+        ours = sum(1 for k in tags if k.lower().startswith(TAG_PREFIX))
+        problems.append(f"{label}: the gateway's tags are full: the update needs {len(tags)} tags "
+                        f"({ours} of them ledger tags), over Azure's limit of {MAX_TAGS}. Remove "
+                        f"unused tags or members that are gone")
+    return problems
+
+
+# --- Private DNS metadata ----------------------------------------------------------------------
 
 def meta_key(member: str) -> str:
     return META_PREFIX + member.replace("-", "_")
 
 
+def _meta_item(key: str, value: str):
+    rest = key[len(META_PREFIX):]
+    owner = rest.lower().replace("_", "-") or None
+    if not key.startswith(META_PREFIX) or not _META_MEMBER.fullmatch(rest) \
+            or not is_member(rest.replace("_", "-")):
+        return key, value, owner, None, "key is not aciipr_<member>", True
+    entry, why = decode(value or "")
+    return key, value, owner, entry, why, True
+
+
+def read_metadata(metadata: Mapping[str, str]) -> Ledger:
+    return _dedupe([_meta_item(k, v) for k, v in (metadata or {}).items()
+                    if k.lower().startswith(META_PREFIX)])
+
+
+def write_metadata(metadata: Mapping[str, str], before: Ledger,
+                   after: Mapping[str, LedgerEntry], member: str) -> Dict[str, str]:
+    drop = {meta_key(m) for m in before.entries} | {f.where for f in before.foreign_of(member)}
+    out = {k: v for k, v in (metadata or {}).items() if k not in drop}
+    for name, entry in after.items():
+        out[meta_key(name)] = encode(entry)
+    return out
+
+
+# Convenience for tests and tools: the valid entries only.
+def ledger_from_tags(tags: Mapping[str, str], pool: str) -> Dict[str, LedgerEntry]:
+    return read_tags(tags, pool).entries
+
+
 def ledger_from_metadata(metadata: Mapping[str, str]) -> Dict[str, LedgerEntry]:
-    out = {}
-    for key, value in (metadata or {}).items():
-        if key.lower().startswith(META_PREFIX):
-            out[key[len(META_PREFIX):].lower().replace("_", "-")] = _decode(value)
-    return out
-
-
-def apply_to_metadata(metadata: Mapping[str, str], before: Mapping[str, LedgerEntry],
-                      after: Mapping[str, LedgerEntry]) -> Dict[str, str]:
-    out = {k: v for k, v in (metadata or {}).items() if not k.lower().startswith(META_PREFIX)}
-    for member, entry in after.items():
-        out[meta_key(member)] = _encode(entry)
-    return out
-
-
-def split_member(value: str) -> Tuple[bool, str]:
-    member = (value or "").strip().lower()
-    return bool(MEMBER_RE.match(member)), member
+    return read_metadata(metadata).entries

@@ -2,21 +2,18 @@
 from __future__ import annotations
 
 import json
+from typing import Optional
 
-from .runner import Planned, Report
+from .runner import UNCHANGED, Report
 
-
-def _action(planned: Planned, dry_run: bool) -> str:
-    if not planned.changed:
-        return "none"
-    if dry_run:
-        return "would-write"
-    return "written" if planned.wrote else "none"
+# The JSON "action" of a target; "none" kept from the first release for unchanged targets.
+_ACTION = {UNCHANGED: "none"}
 
 
-def report_dict(report: Report, ip_source: str) -> dict:
+def report_dict(report: Report) -> dict:
     targets = []
-    for planned in report.planned:
+    for outcome in report.outcomes:
+        planned = outcome.plan
         for spec in planned.resource.specs:
             plan = planned.plans[spec.ref.child]
             targets.append({
@@ -24,40 +21,50 @@ def report_dict(report: Report, ip_source: str) -> dict:
                 "mode": spec.mode, "current": plan.current, "add": plan.add,
                 "remove": plan.remove, "result": plan.result,
                 "owners": {m: e.ip for m, e in sorted(plan.ledger_after.items())},
+                "foreign": [f.describe() for f in planned.observed.ledgers[spec.ref.child].foreign],
                 "changes": planned.extra, "notes": plan.notes,
-                "action": _action(planned, report.dry_run), "attempts": planned.attempts,
+                "refusals": [r for r in planned.refusals if spec.label in r],
+                "action": _ACTION.get(outcome.status, outcome.status),
+                "reason": outcome.reason, "attempts": outcome.attempts,
                 "etag": planned.observed.etag,
             })
-    return {"status": "ok", "member": report.member, "ip": report.ip, "ip_source": ip_source,
+    data = {"status": "ok", "member": report.member, "ip": report.ip, "ip_source": report.ip_source,
             "dry_run": report.dry_run, "offline": report.offline_reason, "targets": targets}
+    if report.error is not None:
+        data.update(status="error", exit_code=report.error.exit_code, error=report.error.message)
+    return data
 
 
-def render(report: Report, ip_source: str, fmt: str) -> str:
-    data = report_dict(report, ip_source)
+def render(report: Report, fmt: str) -> str:
+    data = report_dict(report)
     if fmt == "json":
         return json.dumps(data, sort_keys=True)
-    lines = [f"member {data['member']}  ip {data['ip']} ({ip_source})"
+    lines = [f"member {data['member']}  ip {data['ip'] or '-'} ({report.ip_source or '-'})"
              + ("  [dry run]" if report.dry_run else "")]
     if report.offline_reason:
         lines.append(f"offline plan: {report.offline_reason}")
     for t in data["targets"]:
         lines.append(f"{t['label']}  [{t['mode']}]  {t['action']}"
-                     + (f" ({t['attempts']} attempts)" if t["attempts"] > 1 else ""))
+                     + (f" ({t['attempts']} attempts)" if t["attempts"] > 1 else "")
+                     + (f": {t['reason']}" if t["reason"] else ""))
         lines.append(f"  current: {_ips(t['current'])}")
         lines.append(f"  add:     {_ips(t['add'])}")
         lines.append(f"  remove:  {_ips(t['remove'])}")
         owners = ", ".join(f"{m}={ip}" for m, ip in t["owners"].items())
         lines.append(f"  owners:  {owners or '-'}")
-        for change in t["changes"]:
-            lines.append(f"  change:  {change}")
-        for note in t["notes"]:
-            lines.append(f"  note:    {note}")
+        for label, values in (("change", t["changes"]), ("note", t["notes"]),
+                              ("foreign", t["foreign"]), ("refused", t["refusals"])):
+            lines += [f"  {label + ':':<8} {v}" for v in values]
+    if report.error is not None:
+        lines.append(f"error (exit {report.error.exit_code}): {report.error.message}")
     return "\n".join(lines)
 
 
-def error_dict(message: str, exit_code: int) -> str:
-    return json.dumps({"status": "error", "exit_code": exit_code, "error": message},
-                      sort_keys=True)
+def error_dict(message: str, exit_code: int, pending: Optional[list] = None) -> str:
+    data = {"status": "error", "exit_code": exit_code, "error": message}
+    if pending is not None:
+        data["pending"] = pending
+    return json.dumps(data, sort_keys=True)
 
 
 def _ips(values) -> str:

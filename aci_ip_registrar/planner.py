@@ -1,21 +1,22 @@
 """The pure planner: what one target should gain and lose. No Azure imports, no I/O.
 
-Inputs are the IP addresses a target holds now, its ownership ledger (member -> entry), the member,
-its current IP and the target's mode. The output is a TargetPlan. Invariants (design.md):
+Inputs are the IP addresses a target holds now, its ownership ledger (member -> valid entry; the
+foreign items of ledger.py never reach the planner except as a count), the member, its current IP
+(None to leave the target: deregister) and the target's mode. The output is a TargetPlan, a value.
+Invariants (design.md):
   I1  the member's current IP is in the result;
   I2  the member's previous IP (from its ledger entry) is removed unless another member's entry
       claims that same IP, or may be about to (a suspected swap: see _settle_releases);
   I3  nothing the ledger does not attribute to this member is removed (shared mode);
   I4  a plan with no change is a no-op.
-An entry that was already in the target, unowned, when the member first claimed it is marked
-`adopted`: the member shares it but never removes it (it was somebody's manual entry).
+A member with no entry whose current IP is already in the target claims it as owned: it holds that
+address now, so it proves ownership (a ledger wiped by a deployment is re-claimed, never stranded).
+Refusals are recorded on the plan, not raised: the runner checks every plan before any write.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Sequence
-
-from .errors import UnsafePlanRefused
 
 SHARED = "shared"
 EXCLUSIVE = "exclusive"
@@ -25,22 +26,24 @@ MODES = (SHARED, EXCLUSIVE)
 @dataclass(frozen=True)
 class LedgerEntry:
     ip: str
-    adopted: bool = False
+    adopted: bool = False           # written by earlier releases; read as owned
     release: Optional[str] = None   # an old IP kept while a suspected swap settles
 
 
-@dataclass
+@dataclass(frozen=True)
 class TargetPlan:
     label: str
     mode: str
     member: str
-    ip: str
+    ip: Optional[str]               # None: the member leaves this target
     current: List[str]
     add: List[str]
     remove: List[str]
     ledger_before: Dict[str, LedgerEntry]
     ledger_after: Dict[str, LedgerEntry]
     notes: List[str] = field(default_factory=list)
+    refusal: Optional[str] = None
+    replaces_foreign: bool = False  # the member's own unparseable entry is rewritten
 
     @property
     def result(self) -> List[str]:
@@ -48,7 +51,7 @@ class TargetPlan:
 
     @property
     def ledger_changed(self) -> bool:
-        return self.ledger_before != self.ledger_after
+        return self.ledger_before != self.ledger_after or self.replaces_foreign
 
     @property
     def changed(self) -> bool:
@@ -74,12 +77,22 @@ def _claims(ledger: Dict[str, LedgerEntry], ip: str, but: str) -> List[str]:
 
 
 def plan_target(label: str, current: Sequence[str], ledger: Dict[str, LedgerEntry],
-                member: str, ip: str, mode: str = SHARED) -> TargetPlan:
-    current = list(current)
-    ledger = dict(ledger)
-    if mode == EXCLUSIVE:
-        return _plan_exclusive(label, current, ledger, member, ip)
-    return _plan_shared(label, current, ledger, member, ip)
+                member: str, ip: Optional[str], mode: str = SHARED, *,
+                foreign: Sequence[str] = (), own_foreign: int = 0) -> TargetPlan:
+    """`foreign`: descriptions of other members' foreign ledger items (never acted on);
+    `own_foreign`: how many foreign items name this member (replaced by its next write)."""
+    current, ledger = list(current), dict(ledger)
+    if ip is None:
+        plan = _plan_leave(label, mode, current, ledger, member)
+    elif mode == EXCLUSIVE:
+        plan = _plan_exclusive(label, current, ledger, member, ip, foreign)
+    else:
+        plan = _plan_shared(label, current, ledger, member, ip)
+    if own_foreign:
+        plan = replace(plan, replaces_foreign=True, notes=plan.notes + [
+            f"{own_foreign} unparseable ledger item(s) naming {member} replaced; the addresses "
+            f"they named are left alone"])
+    return plan
 
 
 def _plan_shared(label: str, current: List[str], ledger: Dict[str, LedgerEntry],
@@ -90,20 +103,14 @@ def _plan_shared(label: str, current: List[str], ledger: Dict[str, LedgerEntry],
     if previous is not None and previous.ip == ip:
         entry = previous
     else:
-        known = {e.ip for m, e in ledger.items() if m != member} | \
-            {e.release for m, e in ledger.items() if m != member and e.release}
-        adopted = ip in current and ip not in known
-        if adopted:
-            notes.append(f"{ip} was already present and unowned: shared, never removed")
-        entry = LedgerEntry(ip, adopted, previous.release if previous else None)
+        if previous is None and ip in current:
+            notes.append(f"{ip} already present: claimed as {member}'s (it holds that address)")
+        entry = LedgerEntry(ip, False, previous.release if previous else None)
     displaced: List[str] = []
-    if previous is not None and previous.ip != ip:
-        if previous.adopted:
-            notes.append(f"previous {previous.ip} was adopted, not created: kept")
-        elif previous.ip in current:
-            if entry.release and entry.release != previous.ip:
-                displaced.append(entry.release)
-            entry = replace(entry, release=previous.ip)
+    if previous is not None and previous.ip != ip and previous.ip in current:
+        if entry.release and entry.release != previous.ip:
+            displaced.append(entry.release)
+        entry = replace(entry, release=previous.ip)
     after[member] = entry
     remove = _settle_releases(current, after, displaced, notes)
     add = [] if ip in current else [ip]
@@ -141,13 +148,39 @@ def _settle_releases(current: List[str], after: Dict[str, LedgerEntry], displace
 
 
 def _plan_exclusive(label: str, current: List[str], ledger: Dict[str, LedgerEntry],
-                    member: str, ip: str) -> TargetPlan:
+                    member: str, ip: str, foreign: Sequence[str]) -> TargetPlan:
     others = sorted(m for m in ledger if m != member)
-    if others:
-        raise UnsafePlanRefused(
-            f"{label}: exclusive target is held by member {others[0]!r} according to its "
-            f"ledger; remove that ledger entry to hand it over", target=label)
     add = [] if ip in current else [ip]
     remove = [x for x in current if x != ip]
-    after = {member: LedgerEntry(ip, False)}
-    return TargetPlan(label, EXCLUSIVE, member, ip, current, add, remove, ledger, after)
+    owned = {e.ip for e in ledger.values()} | {e.release for e in ledger.values() if e.release}
+    notes = [f"{x} removed: an exclusive target holds only {member}'s address (no ledger entry "
+             f"names it)" for x in remove if x not in owned]
+    refusal = None
+    if others:
+        refusal = (f"{label}: exclusive target is held by member {others[0]!r} according to its "
+                   f"ledger; remove that ledger entry to hand it over")
+    elif foreign:
+        refusal = (f"{label}: exclusive target has a ledger entry that does not parse "
+                   f"({foreign[0]}); fix or remove it before this member takes the target over")
+    after = {member: LedgerEntry(ip)}
+    return TargetPlan(label, EXCLUSIVE, member, ip, current, add, remove, ledger, after, notes,
+                      refusal)
+
+
+def _plan_leave(label: str, mode: str, current: List[str], ledger: Dict[str, LedgerEntry],
+                member: str) -> TargetPlan:
+    """Deregister: drop the member's entry and the addresses it owns that nobody else claims."""
+    notes: List[str] = []
+    after = {m: e for m, e in ledger.items() if m != member}
+    previous = ledger.get(member)
+    remove: List[str] = []
+    if previous is not None:
+        claimed = {e.ip for e in after.values()}
+        for old in [previous.ip] + ([previous.release] if previous.release else []):
+            if old in claimed:
+                notes.append(f"{old} is claimed by another member: kept")
+            elif old in current:
+                remove.append(old)
+    else:
+        notes.append(f"no ledger entry for {member}: nothing of it to remove")
+    return TargetPlan(label, mode, member, None, current, [], remove, ledger, after, notes)

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from .errors import ConfigError
+from .names import is_member
 
 APPGW_POOL = "appgw-pool"
 PRIVATE_DNS_A = "private-dns-a"
@@ -21,7 +22,6 @@ _NRP_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$")
 _DNS_LABEL = r"(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)"
 _ZONE = re.compile(rf"^{_DNS_LABEL}(?:\.{_DNS_LABEL})+$")
 _RECORD = re.compile(rf"^(?:@|\*|(?:\*\.)?{_DNS_LABEL}(?:\.{_DNS_LABEL})*)$")
-_CG_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,7 @@ def parse_container_group(raw: str) -> ContainerGroupRef:
             or parts[6].lower() != "containergroups"):
         raise ConfigError(f"container group {raw!r}: expected /subscriptions/{{id}}/resourceGroups/"
                           f"{{rg}}/providers/Microsoft.ContainerInstance/containerGroups/{{name}}")
-    if not _CG_NAME.match(parts[7]):
+    if not is_member(parts[7]):
         raise ConfigError(f"container group {raw!r}: name {parts[7]!r} is not a valid container "
                           f"group name")
     return ContainerGroupRef(parts[1], parts[3], parts[7], raw)

@@ -18,6 +18,7 @@ log = logging.getLogger("aci_ip_registrar.retry")
 T = TypeVar("T")
 MAX_RETRY_AFTER = 30.0   # a throttled service can ask for an hour; the budget decides instead
 MAX_ATTEMPTS = 60
+MIN_ATTEMPT = 0.1        # below this much time left, another attempt cannot finish
 
 
 class Budget:
@@ -54,14 +55,16 @@ class _Policy:
 
     def _planned(self, state: RetryCallState) -> float:
         # tenacity asks for the wait and the stop decision in an order that changed between
-        # releases; compute once per attempt so both see the same delay.
+        # releases; compute once per attempt so both see the same delay. A backoff longer than
+        # the time left is cut to fit: the last attempt uses what remains, never more.
         if state.attempt_number not in self.planned:
-            self.planned[state.attempt_number] = self._delay(state)
+            room = max(0.0, self.budget.remaining() - MIN_ATTEMPT)
+            self.planned[state.attempt_number] = min(self._delay(state), room)
         return self.planned[state.attempt_number]
 
     def stop(self, state: RetryCallState) -> bool:
-        delay = self._planned(state)
-        return state.attempt_number >= MAX_ATTEMPTS or delay >= self.budget.remaining()
+        self._planned(state)
+        return state.attempt_number >= MAX_ATTEMPTS or self.budget.remaining() <= MIN_ATTEMPT
 
     def wait(self, state: RetryCallState) -> float:
         return self._planned(state)

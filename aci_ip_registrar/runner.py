@@ -1,30 +1,42 @@
-"""The one flow: read and plan every target (I6), then write each resource conditionally,
-verify it from the read-back, and re-read and re-plan on any transient failure (I5)."""
+"""One run, in three phases (design.md, "read everything, check everything, then write"):
+
+1. read and plan every target (I6): a ResourcePlan is a value, rebuilt from a fresh read each time;
+2. check every plan: each refusal that can be known in advance stops the run before any write;
+3. write each resource conditionally (I5), verify it from the read-back, and on a transient
+   failure re-read, re-plan and re-check that resource (never re-send a stale body).
+
+The Report records, per resource, what happened, so a failure after an earlier write says which
+targets were written and which were not.
+"""
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional, Set
 
 from . import targets
 from .azure_errors import translate
-from .config import Settings
-from .errors import Retryable
+from .errors import CredentialUnavailable, RegistrarError, Retryable, UnsafePlanRefused
+from .ledger import Ledger
 from .planner import TargetPlan, plan_target
 from .retry import Budget, with_retries
 from .targets.base import Observed, Resource
 
 log = logging.getLogger("aci_ip_registrar.runner")
 
+UNCHANGED, WOULD_WRITE, WRITTEN = "unchanged", "would-write", "written"
+NOT_WRITTEN, FAILED, PENDING = "not-written", "failed", "pending"
 
-@dataclass
-class Planned:
+
+@dataclass(frozen=True)
+class ResourcePlan:
+    """Everything the writer needs, and nothing else."""
     resource: Resource
     observed: Observed
     plans: Dict[str, TargetPlan]
     extra: List[str]
-    wrote: bool = False
-    attempts: int = 1
+    body: Any = None                         # the document to write; None when unchanged
+    refusals: List[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -32,12 +44,26 @@ class Planned:
 
 
 @dataclass
+class Outcome:
+    plan: ResourcePlan
+    status: str = PENDING
+    attempts: int = 1
+    reason: Optional[str] = None
+
+
+@dataclass
 class Report:
-    member: str
-    ip: str
+    member: Optional[str]
+    ip: Optional[str]
     dry_run: bool
-    planned: List[Planned] = field(default_factory=list)
+    ip_source: str = ""
+    outcomes: List[Outcome] = field(default_factory=list)
     offline_reason: Optional[str] = None
+    error: Optional[RegistrarError] = None
+    warned: Set[str] = field(default_factory=set)
+
+    def pending(self) -> List[str]:
+        return [o.plan.resource.label for o in self.outcomes if o.status == PENDING]
 
 
 def _call(resource: Resource, fn, *args):
@@ -47,93 +73,165 @@ def _call(resource: Resource, fn, *args):
         raise translate(exc, resource.label) from None
 
 
-def read_and_plan(resource: Resource, member: str, ip: str, budget: Budget) -> Planned:
+def _warn_foreign(ledger: Ledger, label: str, member: str, report: Report) -> None:
+    for item in ledger.foreign:
+        key = f"{label}|{item.where}|{item.text}"
+        if key in report.warned:
+            continue
+        report.warned.add(key)
+        fate = ("replaced by this member's entry" if item.owner == member
+                else "kept as it is, never acted on")
+        log.warning("%s: foreign ledger item %s: %s", label, item.describe(), fate)
+
+
+def plan_resource(resource: Resource, member: str, ip: Optional[str], budget: Budget,
+                  report: Report) -> ResourcePlan:
     observed = _call(resource, resource.read, budget)
-    plans = {}
-    extra: List[str] = []
+    plans, extra = {}, []
+    refusals = list(resource.refusals(observed))
     for spec in resource.specs:
         child = spec.ref.child
-        plans[child] = plan_target(spec.label, observed.addresses[child], observed.ledgers[child],
-                                   member, ip, spec.mode)
-        extra += resource.changes(observed, spec)
-    return Planned(resource, observed, plans, extra)
+        ledger = observed.ledgers[child]
+        _warn_foreign(ledger, spec.label, member, report)
+        plan = plan_target(spec.label, observed.addresses[child], ledger.entries, member, ip,
+                           spec.mode, foreign=[f.describe() for f in ledger.foreign_not_of(member)],
+                           own_foreign=len(ledger.foreign_of(member)))
+        plans[child] = plan
+        refusals += [plan.refusal] if plan.refusal else []
+        extra += resource.changes(observed, spec) if ip is not None else []
+    planned = ResourcePlan(resource, observed, plans, extra)
+    if not planned.changed:
+        return ResourcePlan(resource, observed, plans, extra, None, refusals)
+    body = resource.render(observed, plans)
+    return ResourcePlan(resource, observed, plans, extra, body,
+                        refusals + resource.problems(body))
 
 
-def verify(after: Observed, planned: Planned, member: str, ip: str) -> List[str]:
+def check(plans: List[ResourcePlan]) -> None:
+    """octoDNS's raise_if_unsafe: every refusal of every plan, before the first write."""
+    refusals = [r for p in plans for r in p.refusals]
+    if refusals:
+        raise UnsafePlanRefused("; ".join(refusals), target=plans[0].resource.label)
+
+
+def verify(after: Observed, planned: ResourcePlan) -> List[str]:
     problems = []
     for child, plan in planned.plans.items():
         held = after.addresses.get(child, [])
-        if ip not in held:
-            problems.append(f"{plan.label}: {ip} missing")
-        claimed = {e.ip for m, e in after.ledgers.get(child, {}).items() if m != member}
+        if plan.ip is not None and plan.ip not in held:
+            problems.append(f"{plan.label}: {plan.ip} missing")
+        entries = after.ledgers[child].entries if child in after.ledgers else {}
+        claimed = {e.ip for m, e in entries.items() if m != plan.member}
         for gone in plan.remove:
             if gone in held and gone not in claimed:
                 problems.append(f"{plan.label}: stale {gone} still present")
-        if after.ledgers.get(child, {}).get(member) != plan.ledger_after.get(member):
-            problems.append(f"{plan.label}: ledger entry for {member} not as written")
+        if entries.get(plan.member) != plan.ledger_after.get(plan.member):
+            problems.append(f"{plan.label}: ledger entry for {plan.member} not as written")
     return problems
 
 
-def _apply_once(resource: Resource, first: Planned, member: str, ip: str, budget: Budget,
-                attempt: int, supersede: bool = False) -> Planned:
-    planned = first if attempt == 1 else read_and_plan(resource, member, ip, budget)
-    planned.attempts = attempt
-    planned.wrote = first.wrote      # an earlier attempt may have written already
+def _write_once(outcome: Outcome, member: str, ip: Optional[str], budget: Budget, attempt: int,
+                supersede: bool, report: Report) -> None:
+    resource = outcome.plan.resource
+    if attempt > 1:
+        outcome.plan = plan_resource(resource, member, ip, budget, report)
+        check([outcome.plan])
+    outcome.attempts = attempt
+    planned = outcome.plan
     busy = planned.observed.busy
     # A running operation is waited for: writing now would cancel it (or be refused with 429),
-    # and that might be somebody else's deployment. --while-busy supersede writes anyway: the
-    # body read during the operation already carries its change, so a fleet converges in about
-    # one gateway update instead of one update per member. A no-op always waits, since the
-    # running operation could still fail or be superseded.
+    # and it might be somebody else's deployment. --while-busy supersede writes anyway: the body
+    # read during the operation already carries its change, so a fleet converges in about one
+    # gateway update. A no-op always waits, since the running operation could still fail.
     if busy and (not supersede or not planned.changed):
         raise Retryable(f"{resource.label}: resource is {busy}; waiting for it to settle",
                         target=resource.label, code=busy)
     if not planned.changed:
-        return planned
-    after = _call(resource, resource.write, planned.observed, planned.plans, budget)
-    planned.wrote = True
-    problems = verify(after, planned, member, ip)
+        return
+    after = _call(resource, resource.write, planned.observed, planned.body, budget)
+    outcome.status = WRITTEN
+    problems = verify(after, planned)
     if problems:
         raise Retryable(f"read-back differs from the plan: {'; '.join(problems)}",
                         target=resource.label, code="ReadBackMismatch")
-    return planned
 
 
-def register(settings: Settings, member: str, ip: str, clients, budget: Budget,
-             dry_run: bool) -> Report:
-    report = Report(member, ip, dry_run)
-    resources = targets.build(settings.targets, clients)
-    firsts = []
-    for resource in resources:  # I6: nothing is written until every target is read and planned
-        firsts.append(with_retries(
-            lambda attempt, r=resource: read_and_plan(r, member, ip, budget),
-            what=resource.label, budget=budget))
-    report.planned = firsts
-    if dry_run:
+def run_once(specs, member: str, ip: Optional[str], clients, budget: Budget, report: Report,
+             supersede: bool = False) -> Report:
+    """Read and plan all, check all, then write each. Fills `report` as it goes; raises the
+    first RegistrarError after recording which resources were written."""
+    resources = targets.build(specs, clients)
+    plans = [with_retries(lambda attempt, r=resource: plan_resource(r, member, ip, budget,
+                                                                     report),
+                          what=resource.label, budget=budget) for resource in resources]
+    report.outcomes = [Outcome(p) for p in plans]
+    check(plans)
+    if report.dry_run:
+        for outcome in report.outcomes:
+            outcome.status = WOULD_WRITE if outcome.plan.changed else UNCHANGED
         return report
-    done = []
-    for first in firsts:
-        resource = first.resource
-        done.append(with_retries(
-            lambda attempt, r=resource, f=first: _apply_once(r, f, member, ip, budget, attempt,
-                                                             settings.while_busy == "supersede"),
-            what=resource.label, budget=budget))
-        log.info("target=%r wrote=%s attempts=%d", resource.label, done[-1].wrote,
-                 done[-1].attempts)
-    report.planned = done
+    for outcome in report.outcomes:
+        _apply(outcome, member, ip, budget, supersede, report)
     return report
 
 
-def offline_plans(settings: Settings, member: str, ip: str) -> List[Planned]:
+def _apply(outcome: Outcome, member: str, ip: Optional[str], budget: Budget, supersede: bool,
+           report: Report) -> None:
+    label = outcome.plan.resource.label
+    try:
+        with_retries(lambda attempt: _write_once(outcome, member, ip, budget, attempt,
+                                                 supersede, report),
+                     what=label, budget=budget)
+    except RegistrarError as exc:
+        wrote = outcome.status == WRITTEN
+        outcome.status, outcome.reason = FAILED, exc.message
+        if wrote:
+            outcome.reason += " (an earlier attempt was written; verification did not pass)"
+        for later in report.outcomes:
+            if later.status == PENDING:
+                later.status, later.reason = NOT_WRITTEN, f"not attempted: {label} failed"
+        raise
+    if outcome.status == PENDING:      # nothing to write, or settled by a neighbour's write
+        outcome.status = UNCHANGED
+    log.info("target=%r status=%s attempts=%d", label, outcome.status, outcome.attempts)
+
+
+def register(settings, clients, budget: Budget, report: Report) -> Report:
+    """Boot registration: discover the IP, then run_once. A dry run with no credential at all
+    still says what it would ensure (offline)."""
+    from .config import check_member
+    from .discovery import discover
+    report.ip, report.ip_source = discover(settings, clients, budget)
+    report.member = settings.member or check_member(settings.container_group.name)
+    log.info("member=%s ip=%s source=%r targets=%d dry_run=%s", report.member, report.ip,
+             report.ip_source, len(settings.targets), settings.dry_run)
+    try:
+        return run_once(settings.targets, report.member, report.ip, clients, budget, report,
+                        supersede=settings.while_busy == "supersede")
+    except CredentialUnavailable as exc:
+        if not settings.dry_run:
+            raise
+        log.warning("dry run without credentials: %s", exc.message)
+        return offline_report(settings.targets, report.member, report.ip, report,
+                              "no usable Azure credential, targets not read; this is what "
+                              "would be ensured")
+
+
+def offline_report(specs, member: str, ip: str, report: Report, reason: str) -> Report:
     """What can be said without reading Azure: every target must come to hold this IP."""
-    out = []
-    for resource in targets.build(settings.targets, None):
+    report.offline_reason = reason
+    report.outcomes = []
+    for resource in targets.build(specs, None):
         observed = Observed(False, None, {s.ref.child: [] for s in resource.specs},
-                            {s.ref.child: {} for s in resource.specs})
+                            {s.ref.child: Ledger() for s in resource.specs})
         plans = {s.ref.child: plan_target(s.label, [], {}, member, ip, s.mode)
                  for s in resource.specs}
-        out.append(Planned(resource, observed, plans, ["current state unknown (not read)"]))
-    return out
+        outcome = Outcome(ResourcePlan(resource, observed, plans,
+                                       ["current state unknown (not read)"]))
+        outcome.status = WOULD_WRITE
+        report.outcomes.append(outcome)
+    return report
 
 
-__all__ = ["Report", "Planned", "register", "offline_plans"]
+__all__ = ["Report", "ResourcePlan", "Outcome", "register", "run_once", "offline_report", "plan_resource",
+           "check", "verify"]

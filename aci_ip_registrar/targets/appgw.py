@@ -2,11 +2,12 @@
 long-running operation; the ledger lives in the gateway's tags (ledger.py)."""
 from __future__ import annotations
 
+import copy
 import logging
-from typing import Dict
+from typing import Dict, List
 
 from ..errors import ConfigError, RegistrationFailed
-from ..ledger import apply_to_tags, ledger_from_tags
+from ..ledger import read_tags, tag_problems, write_tags
 from ..planner import TargetPlan
 from .base import Observed, Resource
 
@@ -30,9 +31,11 @@ class AppGatewayPools(Resource):
         gateway = self._client().get(self.resource_group, self.gateway, **budget.call_kwargs())
         return self.observe(gateway)
 
+    def _pools(self, gateway) -> Dict[str, object]:
+        return {p.name.lower(): p for p in (gateway.properties.backend_address_pools or [])}
+
     def observe(self, gateway) -> Observed:
-        props = gateway.properties
-        pools = {p.name.lower(): p for p in (props.backend_address_pools or [])}
+        pools = self._pools(gateway)
         addresses, ledgers = {}, {}
         for spec in self.specs:
             pool = pools.get(spec.ref.child.lower())
@@ -42,21 +45,22 @@ class AppGatewayPools(Resource):
                                   f"{spec.ref.child!r} (pools: {known})", target=spec.label)
             entries = (pool.properties.backend_addresses if pool.properties else None) or []
             addresses[spec.ref.child] = [a.ip_address for a in entries if a.ip_address]
-            ledgers[spec.ref.child] = ledger_from_tags(gateway.tags or {}, spec.ref.child)
-        state = _state(props.provisioning_state)
+            ledgers[spec.ref.child] = read_tags(gateway.tags or {}, spec.ref.child)
+        state = _state(gateway.properties.provisioning_state)
         return Observed(True, gateway.etag, addresses, ledgers,
                         busy=state if state.lower() in _BUSY else None, model=gateway)
 
-    def write(self, observed: Observed, plans: Dict[str, TargetPlan], budget) -> Observed:
+    def render(self, observed: Observed, plans: Dict[str, TargetPlan]):
         from azure.mgmt.network.models import (ApplicationGatewayBackendAddress,
                                                ApplicationGatewayBackendAddressPoolPropertiesFormat)
-        gateway = observed.model
+        gateway = copy.deepcopy(observed.model)
         tags = dict(gateway.tags or {})
-        for pool in gateway.properties.backend_address_pools or []:
-            spec = next((s for s in self.specs if s.ref.child.lower() == pool.name.lower()), None)
-            if spec is None:
-                continue
+        pools = self._pools(gateway)
+        for spec in self.specs:
             plan = plans[spec.ref.child]
+            if not plan.changed:
+                continue      # leave an unchanged pool's ledger tags exactly as they are
+            pool = pools[spec.ref.child.lower()]
             if pool.properties is None:
                 pool.properties = ApplicationGatewayBackendAddressPoolPropertiesFormat()
             entries = list(pool.properties.backend_addresses or [])
@@ -65,13 +69,19 @@ class AppGatewayPools(Resource):
             kept += [ApplicationGatewayBackendAddress(ip_address=ip)
                      for ip in plan.add if ip not in held]
             pool.properties.backend_addresses = kept
-            tags = apply_to_tags(tags, spec.ref.child, plan.ledger_before, plan.ledger_after,
-                                 spec.label)
+            tags = write_tags(tags, spec.ref.child, observed.ledgers[spec.ref.child],
+                              plan.ledger_after, plan.member)
         gateway.tags = tags
+        return gateway
+
+    def problems(self, body) -> List[str]:
+        return tag_problems(body.tags or {}, self.label)
+
+    def write(self, observed: Observed, body, budget) -> Observed:
         # If-Match is not in the SDK signature for gateways; it goes as a header. Whether the
-        # gateway honours it is unconfirmed, so the result is verified from the read-back too.
+        # gateway honours it is unconfirmed (wire notes §12.2), so the read-back is verified too.
         poller = self._client().begin_create_or_update(
-            self.resource_group, self.gateway, gateway,
+            self.resource_group, self.gateway, body,
             headers={"If-Match": observed.etag}, **budget.call_kwargs())
         result = poller.result(timeout=budget.remaining())
         if not poller.done():

@@ -2,11 +2,12 @@
 the ledger lives in the record set's metadata (ledger.py)."""
 from __future__ import annotations
 
+import copy
 from typing import Dict, List
 
 from ..config import DEFAULT_TTL, TargetSpec
-from ..errors import ConfigError, UnsafePlanRefused
-from ..ledger import apply_to_metadata, ledger_from_metadata
+from ..errors import ConfigError
+from ..ledger import Ledger, read_metadata, write_metadata
 from ..planner import TargetPlan
 from .base import Observed, Resource
 
@@ -32,21 +33,23 @@ class PrivateDnsRecord(Resource):
                                   f"does not exist in resource group {ref.resource_group!r} "
                                   f"[{code}]", target=self.spec.label, status=404,
                                   code=code) from None
-            return Observed(False, None, {ref.child: []}, {ref.child: {}},
-                            extra=["create record set"])
+            return Observed(False, None, {ref.child: []}, {ref.child: Ledger()})
         return self.observe(record)
 
     def observe(self, record) -> Observed:
         ref = self.spec.ref
         props = record.properties
-        if props is not None and props.is_auto_registered:
-            raise UnsafePlanRefused(f"{self.spec.label}: the record set is auto-registered by a "
-                                    f"virtual network link; it is not ours to change",
-                                    target=self.spec.label)
         ips = [a.ipv4_address for a in (props.a_records if props else None) or []
                if a.ipv4_address]
-        ledger = ledger_from_metadata((props.metadata if props else None) or {})
+        ledger = read_metadata((props.metadata if props else None) or {})
         return Observed(True, record.etag, {ref.child: ips}, {ref.child: ledger}, model=record)
+
+    def refusals(self, observed: Observed) -> List[str]:
+        props = observed.model.properties if observed.model is not None else None
+        if props is not None and props.is_auto_registered:
+            return [f"{self.spec.label}: the record set is auto-registered by a virtual network "
+                    f"link; it is not ours to change"]
+        return []
 
     def changes(self, observed: Observed, spec: TargetSpec) -> List[str]:
         if not observed.exists:
@@ -56,28 +59,35 @@ class PrivateDnsRecord(Resource):
             return [f"ttl {current} -> {spec.ttl}"]
         return []
 
-    def write(self, observed: Observed, plans: Dict[str, TargetPlan], budget) -> Observed:
-        from azure.core import MatchConditions
+    def render(self, observed: Observed, plans: Dict[str, TargetPlan]):
         from azure.mgmt.privatedns.models import ARecord, RecordSet, RecordSetProperties
         ref = self.spec.ref
         plan = plans[ref.child]
         records = [ARecord(ipv4_address=ip) for ip in plan.result]
-        if observed.exists:
-            record = observed.model
-            props = record.properties or RecordSetProperties()
-            props.a_records = records
-            props.metadata = apply_to_metadata(props.metadata or {}, plan.ledger_before,
-                                               plan.ledger_after)
-            if self.spec.ttl is not None:
-                props.ttl = self.spec.ttl
-            record.properties = props
-            condition = dict(etag=observed.etag, match_condition=MatchConditions.IfNotModified)
-        else:
+        ledger = observed.ledgers[ref.child]
+        if not observed.exists:
             record = RecordSet(properties=RecordSetProperties(
                 ttl=self.spec.ttl or DEFAULT_TTL, a_records=records,
-                metadata=apply_to_metadata({}, {}, plan.ledger_after)))
+                metadata=write_metadata({}, ledger, plan.ledger_after, plan.member)))
+            return record
+        record = copy.deepcopy(observed.model)
+        props = record.properties or RecordSetProperties()
+        props.a_records = records
+        props.metadata = write_metadata(props.metadata or {}, ledger, plan.ledger_after,
+                                        plan.member)
+        if self.spec.ttl is not None:
+            props.ttl = self.spec.ttl
+        record.properties = props
+        return record
+
+    def write(self, observed: Observed, body, budget) -> Observed:
+        from azure.core import MatchConditions
+        ref = self.spec.ref
+        if observed.exists:
+            condition = dict(etag=observed.etag, match_condition=MatchConditions.IfNotModified)
+        else:
             condition = dict(match_condition=MatchConditions.IfMissing)
         result = self._client().create_or_update(self.resource_group, ref.resource_name, "A",
-                                                 ref.child, record, **condition,
+                                                 ref.child, body, **condition,
                                                  **budget.call_kwargs())
         return self.observe(result)

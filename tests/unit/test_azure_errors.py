@@ -100,18 +100,35 @@ def test_failed_operation_with_another_operation_in_progress_is_retryable():
     assert isinstance(translate(exc, "t"), Retryable)
 
 
-def test_huge_retry_after_is_capped_and_bounded_by_budget():
+def test_huge_retry_after_uses_what_is_left_and_never_sleeps_past_the_budget():
+    import time
     budget = Budget(0.5)
     calls = []
 
     def always_throttled(attempt):
-        calls.append(attempt)
+        calls.append((attempt, time.monotonic()))
         raise Retryable("throttled", retry_after=3600, code="TooManyRequests")
 
-    with pytest.raises(RegistrationFailed, match="gave up after 1 attempt"):
+    with pytest.raises(RegistrationFailed, match="gave up after 2 attempt"):
         with_retries(always_throttled, what="t", budget=budget)
-    assert calls == [1]
+    # the wait was cut to the time left (minus room for the last attempt), not skipped
+    assert 0.3 <= calls[1][1] - calls[0][1] <= 0.45
+    assert time.monotonic() <= budget.deadline + 0.05
     assert MAX_RETRY_AFTER <= 60
+
+
+def test_backoff_longer_than_the_time_left_still_tries_again():
+    budget = Budget(1.0)
+    calls = []
+
+    def fails_then_works(attempt):
+        calls.append(attempt)
+        if attempt == 1:
+            raise Retryable("busy", retry_after=5, code="AnotherOperationInProgress")
+        return "ok"
+
+    assert with_retries(fails_then_works, what="t", budget=budget) == "ok"
+    assert calls == [1, 2]
 
 
 @pytest.mark.parametrize("headers,expected", [

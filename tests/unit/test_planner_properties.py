@@ -15,12 +15,12 @@ pools = st.lists(ips, max_size=6)
 
 
 def owned_by_registrar(ledger, member):
-    """IPs a plan for `member` may remove: its own non-adopted previous IP and kept releases."""
+    """IPs a plan for `member` may remove: its own previous IP and kept releases."""
     out = set()
     for m, e in ledger.items():
         if e.release:
             out.add(e.release)
-        if m == member and not e.adopted:
+        if m == member:
             out.add(e.ip)
     return out
 
@@ -44,7 +44,7 @@ def test_own_ip_present_and_stale_entry_not_left(pool, ledger, member, ip):
     assert ip in result
     assert plan.ledger_after[member].ip == ip
     previous = ledger.get(member)
-    if previous and previous.ip != ip and not previous.adopted and previous.ip in result:
+    if previous and previous.ip != ip and previous.ip in result:
         others = {m: e for m, e in plan.ledger_after.items() if m != member}
         claimed = any(e.ip == previous.ip for e in others.values())
         after = plan.ledger_after
