@@ -102,12 +102,14 @@ def build_settings(p: dict) -> Settings:
     return settings
 
 
-def run_register(settings: Settings, output: str, credential=None, report=None) -> int:
-    """Discover, plan, check, write; print the result. Returns 0 or the failure's exit code."""
+def run_register(settings: Settings, output: str, credential=None, report=None,
+                 leave: bool = False) -> int:
+    """Discover, plan, check, write; print the result. Returns 0 or the failure's exit code.
+    leave=True deregisters instead (no IP discovery)."""
     from .clients import Clients
     from .output import render
     from .retry import Budget
-    from .runner import Report, register
+    from .runner import Report, deregister, register
 
     budget = Budget(settings.timeout)
     report = report or Report(settings.member, None, settings.dry_run)
@@ -117,7 +119,7 @@ def run_register(settings: Settings, output: str, credential=None, report=None) 
     clients = Clients(settings.arm_endpoint, settings.ca_bundle, settings.poll_interval,
                       credential=credential)
     try:
-        register(settings, clients, budget, report)
+        (deregister if leave else register)(settings, clients, budget, report)
     except E.RegistrarError as exc:
         return _fail(exc, output, report)
     except Exception as exc:  # never a stack trace on the app's stderr
@@ -140,39 +142,59 @@ def _opt(*names, env: str, **kw):
     return click.option(*names, envvar=ENV + env, show_envvar=True, **kw)
 
 
+def _apply_options(*options):
+    def decorate(fn):
+        for option in reversed(options):
+            fn = option(fn)
+        return fn
+    return decorate
+
+
+# Options every command that reads or writes targets shares.
+_TARGET_OPTIONS = _apply_options(
+    _opt("--target", "-t", "targets", env="TARGETS", multiple=True,
+         metavar="ID[;mode=..][;ttl=..]",
+         help="Target resource ID (repeatable; the env var takes several, space or comma "
+              "separated)."),
+    _opt("--member", env="MEMBER", help="Member name (the container group's name). Never "
+                                        "guessed."),
+    _opt("--container-group", env="CONTAINER_GROUP", metavar="RESOURCE_ID",
+         help="The member's ACI container group (its IP is read from the ACI API; its name is "
+              "the default member name)."),
+    _opt("--dry-run", env="DRY_RUN", is_flag=True, help="Read and print the plan; write nothing."),
+    _opt("--timeout", env="TIMEOUT", type=float, default=300.0, show_default=True,
+         help="Overall time budget in seconds."),
+    _opt("--poll-interval", env="POLL_INTERVAL", type=float, default=2.0, show_default=True,
+         help="Operation poll interval when Azure sends no Retry-After (the SDK's default is "
+              "30s)."),
+    _opt("--while-busy", env="WHILE_BUSY", type=click.Choice(["wait", "supersede"]),
+         default="wait", show_default=True,
+         help="When a gateway update is running: wait for it, or write over it (cancels it; "
+              "converges a fleet in about one update)."),
+    _opt("--arm-endpoint", env="ARM_ENDPOINT", default=DEFAULT_ARM_ENDPOINT, show_default=True,
+         help="Azure Resource Manager endpoint (sovereign clouds, the emulator)."),
+    _opt("--ca-bundle", env="CA_BUNDLE", help="PEM file of CAs to trust for the ARM endpoint."),
+    _opt("--output", env="OUTPUT", type=click.Choice(["text", "json"]), default="text",
+         show_default=True, help="Format of the result on stdout."),
+    _opt("--log-format", env="LOG_FORMAT", type=click.Choice(["text", "json"]), default="text",
+         show_default=True, help="Format of the log lines on stderr."),
+    click.option("-v", "--verbose", count=True, help="More logs (-vvv adds redacted HTTP "
+                                                     "lines)."),
+)
+
+
 @main_group.command("register", help=REGISTER_HELP,
                     context_settings={"allow_interspersed_args": False})
-@_opt("--target", "-t", "targets", env="TARGETS", multiple=True, metavar="ID[;mode=..][;ttl=..]",
-      help="Target resource ID (repeatable; the env var takes several, space or comma separated).")
-@_opt("--member", env="MEMBER", help="Member name (the container group's name). Never guessed.")
+@_TARGET_OPTIONS
 @_opt("--ip", env="IP", help="Use this IP instead of discovering it.")
 @_opt("--interface", env="INTERFACE", help="Read the IP from this interface.")
-@_opt("--container-group", env="CONTAINER_GROUP", metavar="RESOURCE_ID",
-      help="Read the IP of this ACI container group from the ACI API (re-register from outside).")
 @_opt("--allow-any-ip", env="ALLOW_ANY_IP", is_flag=True,
       help="Allow public addresses (never loopback, link-local, multicast, broadcast, "
            "reserved or 0/8: no container holds those).")
-@_opt("--dry-run", env="DRY_RUN", is_flag=True, help="Read and print the plan; write nothing.")
 @_opt("--on-failure", env="ON_FAILURE", type=click.Choice(["exit", "exec"]), default="exit",
       show_default=True, help="On failure: exit non-zero, or log and exec the command anyway.")
-@_opt("--timeout", env="TIMEOUT", type=float, default=300.0, show_default=True,
-      help="Overall time budget in seconds.")
 @_opt("--start-jitter", env="START_JITTER", type=float, default=0.0, show_default=True,
       help="Sleep a random 0..N seconds first (mass restarts).")
-@_opt("--poll-interval", env="POLL_INTERVAL", type=float, default=2.0, show_default=True,
-      help="Operation poll interval when Azure sends no Retry-After (the SDK's default is 30s).")
-@_opt("--while-busy", env="WHILE_BUSY", type=click.Choice(["wait", "supersede"]),
-      default="wait", show_default=True,
-      help="When a gateway update is running: wait for it, or write over it (cancels it; "
-           "converges a fleet in about one update).")
-@_opt("--arm-endpoint", env="ARM_ENDPOINT", default=DEFAULT_ARM_ENDPOINT, show_default=True,
-      help="Azure Resource Manager endpoint (sovereign clouds, the emulator).")
-@_opt("--ca-bundle", env="CA_BUNDLE", help="PEM file of CAs to trust for the ARM endpoint.")
-@_opt("--output", env="OUTPUT", type=click.Choice(["text", "json"]), default="text",
-      show_default=True, help="Format of the result on stdout.")
-@_opt("--log-format", env="LOG_FORMAT", type=click.Choice(["text", "json"]), default="text",
-      show_default=True, help="Format of the log lines on stderr.")
-@click.option("-v", "--verbose", count=True, help="More logs (-vvv adds redacted HTTP lines).")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 def register_command(**p):
     from . import logs
@@ -223,6 +245,32 @@ def _interrupted(stop: E.Interrupted, report, output: str) -> int:
         from .output import error_dict
         _emit(error_dict(f"stopped by {name}", stop.exit_code, pending))
     return stop.exit_code
+
+
+@main_group.command("deregister")
+@_TARGET_OPTIONS
+def deregister_command(**p):
+    """Remove the member's address and ledger entry from every target.
+
+    Touches nothing the member does not own: an address another member's entry claims stays,
+    manual and foreign entries stay byte for byte. Use it before deleting a group, or by hand."""
+    from . import logs
+    from .runner import Report
+    logs.setup(p["verbose"], p["log_format"])
+    _stop_on_signals()
+    p.update(ip=None, interface=None, allow_any_ip=False, on_failure="exit", start_jitter=0.0,
+             command=())
+    report = Report(None, None, bool(p["dry_run"]))
+    try:
+        settings = build_settings(p)
+        if settings.member is None:
+            settings.member = check_member(settings.container_group.name)
+        code = run_register(settings, p["output"], report=report, leave=True)
+    except E.RegistrarError as exc:
+        code = _fail(exc, p["output"])
+    except E.Interrupted as stop:
+        code = _interrupted(stop, report, p["output"])
+    sys.exit(code)
 
 
 @main_group.command("exit-codes")

@@ -217,6 +217,13 @@ def register(settings, clients, budget: Budget, report: Report) -> Report:
                               "would be ensured")
 
 
+def deregister(settings, clients, budget: Budget, report: Report) -> Report:
+    """Leave every target: the planner with no IP removes only what the member owns."""
+    report.member, report.ip, report.ip_source = settings.member, None, "deregister"
+    return run_once(settings.targets, report.member, None, clients, budget, report,
+                    supersede=settings.while_busy == "supersede")
+
+
 def offline_report(specs, member: str, ip: str, report: Report, reason: str) -> Report:
     """What can be said without reading Azure: every target must come to hold this IP."""
     report.offline_reason = reason
@@ -233,5 +240,5 @@ def offline_report(specs, member: str, ip: str, report: Report, reason: str) -> 
     return report
 
 
-__all__ = ["Report", "ResourcePlan", "Outcome", "register", "run_once", "offline_report", "plan_resource",
+__all__ = ["Report", "ResourcePlan", "Outcome", "register", "deregister", "run_once", "offline_report", "plan_resource",
            "check", "verify"]
