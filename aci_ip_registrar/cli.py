@@ -62,7 +62,7 @@ def _fail(exc: E.RegistrarError, output: str, report=None) -> int:
     return exc.exit_code
 
 
-def build_settings(p: dict) -> Settings:
+def build_settings(p: dict, member_required: bool = True) -> Settings:
     """Validate every option. Usage errors first (exit 2), then every configuration problem
     reported in one line (exit 3)."""
     sources = [name for name in ("ip", "interface", "container_group") if p[name]]
@@ -83,7 +83,7 @@ def build_settings(p: dict) -> Settings:
 
     settings.targets = check(parse_targets, p["targets"]) or []
     settings.container_group = check(parse_container_group_opt, p["container_group"])
-    if p["member"] or not p["container_group"]:
+    if p["member"] or (member_required and not p["container_group"]):
         settings.member = check(check_member, p["member"])
     settings.ca_bundle = check(check_ca_bundle, p["ca_bundle"])
     settings.arm_endpoint = check(check_endpoint, p["arm_endpoint"]) or DEFAULT_ARM_ENDPOINT
@@ -271,6 +271,41 @@ def deregister_command(**p):
     except E.Interrupted as stop:
         code = _interrupted(stop, report, p["output"])
     sys.exit(code)
+
+
+@main_group.command("status")
+@_TARGET_OPTIONS
+@_opt("--ip", env="IP", help="Check drift against this IP (else the member's ledger entry).")
+@_opt("--interface", env="INTERFACE", help="Check drift against this interface's IP.")
+@_opt("--allow-any-ip", env="ALLOW_ANY_IP", is_flag=True, help="Allow public addresses.")
+def status_command(**p):
+    """Read every target and show members, addresses, manual and foreign entries, and drift.
+
+    Writes nothing. Exit 0 when in sync, 8 when a target has drifted (for pipeline gates)."""
+    from . import logs
+    from .clients import Clients
+    from .output import render_status
+    from .retry import Budget
+    from .status import status
+    logs.setup(p["verbose"], p["log_format"])
+    p.update(on_failure="exit", start_jitter=0.0, command=())
+    try:
+        settings = build_settings(p, member_required=False)
+        budget = Budget(settings.timeout)
+        clients = Clients(settings.arm_endpoint, settings.ca_bundle, settings.poll_interval)
+        try:
+            member, ip = settings.member, None
+            if settings.ip or settings.interface or settings.container_group:
+                from .discovery import discover
+                ip, _ = discover(settings, clients, budget)
+                member = member or check_member(settings.container_group.name)
+            data = status(settings.targets, clients, budget, member, ip)
+        finally:
+            clients.close()
+    except E.RegistrarError as exc:
+        sys.exit(_fail(exc, p["output"]))
+    _emit(render_status(data, p["output"]))
+    sys.exit(E.EXIT_OK if data["status"] == "in-sync" else E.EXIT_DRIFT)
 
 
 @main_group.command("exit-codes")

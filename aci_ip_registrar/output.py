@@ -69,3 +69,21 @@ def error_dict(message: str, exit_code: int, pending: Optional[list] = None) -> 
 
 def _ips(values) -> str:
     return ", ".join(values) if values else "-"
+
+
+def render_status(data: dict, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(data, sort_keys=True)
+    head = f"status: {data['status']}"
+    if data["member"]:
+        head += f"  (member {data['member']}" + (f", ip {data['ip']})" if data["ip"] else ")")
+    lines = [head]
+    for t in data["targets"]:
+        lines.append(f"{t['label']}  [{t['mode']}]" + ("" if t["exists"] else "  (does not exist)"))
+        lines.append(f"  addresses: {_ips(t['addresses'])}")
+        members = ", ".join(f"{m}={ip}" for m, ip in t["members"].items())
+        lines.append(f"  members:   {members or '-'}")
+        lines.append(f"  manual:    {_ips(t['manual'])}")
+        lines += [f"  foreign:   {f}" for f in t["foreign"]]
+        lines += [f"  drift:     {d}" for d in t["drift"]]
+    return "\n".join(lines)

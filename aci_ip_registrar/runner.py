@@ -66,7 +66,7 @@ class Report:
         return [o.plan.resource.label for o in self.outcomes if o.status == PENDING]
 
 
-def _call(resource: Resource, fn, *args):
+def call_translated(resource: Resource, fn, *args):
     try:
         return fn(*args)
     except Exception as exc:  # translated once, here
@@ -86,7 +86,7 @@ def _warn_foreign(ledger: Ledger, label: str, member: str, report: Report) -> No
 
 def plan_resource(resource: Resource, member: str, ip: Optional[str], budget: Budget,
                   report: Report) -> ResourcePlan:
-    observed = _call(resource, resource.read, budget)
+    observed = call_translated(resource, resource.read, budget)
     plans, extra = {}, []
     refusals = list(resource.refusals(observed))
     for spec in resource.specs:
@@ -148,7 +148,7 @@ def _write_once(outcome: Outcome, member: str, ip: Optional[str], budget: Budget
                         target=resource.label, code=busy)
     if not planned.changed:
         return
-    after = _call(resource, resource.write, planned.observed, planned.body, budget)
+    after = call_translated(resource, resource.write, planned.observed, planned.body, budget)
     outcome.status = WRITTEN
     problems = verify(after, planned)
     if problems:
@@ -242,3 +242,52 @@ def offline_report(specs, member: str, ip: str, report: Report, reason: str) -> 
 
 __all__ = ["Report", "ResourcePlan", "Outcome", "register", "deregister", "run_once", "offline_report", "plan_resource",
            "check", "verify"]
+
+
+# --- Staying on duty: one verify-and-repair pass, looped by the supervisor -------------------
+
+def drift(outcome: Outcome) -> List[str]:
+    """What was wrong, in words, for a resource this pass wrote."""
+    reasons = []
+    for plan in outcome.plan.plans.values():
+        if plan.ip is not None and plan.ip in plan.add:
+            reasons.append(f"{plan.label}: own address {plan.ip} missing")
+        if plan.remove:
+            reasons.append(f"{plan.label}: stale {', '.join(plan.remove)} present")
+        if plan.ledger_changed and not plan.add and not plan.remove:
+            reasons.append(f"{plan.label}: ledger entry for {plan.member} missing or wrong")
+    return reasons + list(outcome.plan.extra)
+
+
+class OnDuty:
+    """The continuing modes' duty (supervise, watch): `tick` is run_once with a fresh budget,
+    `deregister` leaves every target within a deadline. Soft errors are the caller's to log."""
+
+    def __init__(self, settings, clients, discover_ip, supersede: bool = False):
+        self.settings = settings
+        self.clients = clients
+        self.discover_ip = discover_ip            # budget -> (ip, source)
+        self.supersede = supersede
+        self.repairs = 0
+        self.member = settings.member
+
+    def tick(self) -> dict:
+        budget = Budget(self.settings.timeout)
+        ip, source = self.discover_ip(budget)
+        report = Report(self.member, ip, False, ip_source=source)
+        run_once(self.settings.targets, self.member, ip, self.clients, budget, report,
+                 supersede=self.supersede)
+        repaired = [r for o in report.outcomes if o.status == WRITTEN for r in drift(o)]
+        if repaired:
+            self.repairs += 1
+            log.warning("repaired drift: %s", "; ".join(repaired))
+        return {"member": self.member, "ip": ip, "repaired": repaired,
+                "targets": {o.plan.resource.label: o.status for o in report.outcomes}}
+
+    def deregister(self, seconds: float) -> dict:
+        report = Report(self.member, None, False, ip_source="deregister")
+        run_once(self.settings.targets, self.member, None, self.clients, Budget(seconds), report,
+                 supersede=self.supersede)
+        statuses = {o.plan.resource.label: o.status for o in report.outcomes}
+        log.info("deregistered member=%s targets=%s", self.member, statuses)
+        return statuses
