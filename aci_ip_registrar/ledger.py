@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Mapping, Optional, Tuple
+from typing import Collection, Dict, List, Mapping, Optional, Tuple
 
 from .names import is_member, is_unicast_text
 from .planner import LedgerEntry
@@ -55,6 +55,10 @@ class Ledger:
 
     def foreign_not_of(self, member: str) -> List[Foreign]:
         return [f for f in self.foreign if f.owner != member]
+
+    def kept_foreign(self, replaced: Collection[str]) -> List[Foreign]:
+        """The foreign items a write copies back: all but those of members rewriting their own."""
+        return [f for f in self.foreign if f.owner not in replaced]
 
 
 def decode(value: str) -> Tuple[Optional[LedgerEntry], str]:
@@ -142,13 +146,13 @@ def _pack(ledger: Mapping[str, LedgerEntry]) -> List[str]:
 
 
 def write_tags(tags: Mapping[str, str], pool: str, before: Ledger,
-               after: Mapping[str, LedgerEntry], member: str) -> Dict[str, str]:
+               after: Mapping[str, LedgerEntry], replaced: Collection[str]) -> Dict[str, str]:
     """Tags with this pool's valid ledger replaced by `after`. Foreign items stay in the tag they
-    were found in, byte for byte; the member's own foreign items are dropped (replaced)."""
+    were found in, byte for byte, except those of `replaced` members (rewritten by their own)."""
     prefix = _pool_prefix(pool)
     out = {k: v for k, v in (tags or {}).items() if not k.lower().startswith(prefix)}
     kept: Dict[str, List[str]] = {}
-    for item in before.foreign_not_of(member):
+    for item in before.kept_foreign(replaced):
         kept.setdefault(item.where, []).append(item.text)
     for name, texts in kept.items():
         out[name] = ",".join(texts)
@@ -205,8 +209,10 @@ def read_metadata(metadata: Mapping[str, str]) -> Ledger:
 
 
 def write_metadata(metadata: Mapping[str, str], before: Ledger,
-                   after: Mapping[str, LedgerEntry], member: str) -> Dict[str, str]:
-    drop = {meta_key(m) for m in before.entries} | {f.where for f in before.foreign_of(member)}
+                   after: Mapping[str, LedgerEntry], replaced: Collection[str]) -> Dict[str, str]:
+    kept = {f.where for f in before.kept_foreign(replaced)}
+    drop = {meta_key(m) for m in before.entries} | \
+        {f.where for f in before.foreign if f.where not in kept}
     out = {k: v for k, v in (metadata or {}).items() if k not in drop}
     for name, entry in after.items():
         out[meta_key(name)] = encode(entry)

@@ -1,5 +1,9 @@
 """The pure planner: what one target should gain and lose. No Azure imports, no I/O.
 
+`plan_fleet` is the one entry point: observed target + desired memberships (one member at boot,
+many in `sync`, a member with no IP to deregister) -> a TargetPlan. It folds `plan_target`, the
+single-member rule below, over the members, so boot is a fleet of one.
+
 Inputs are the IP addresses a target holds now, its ownership ledger (member -> valid entry; the
 foreign items of ledger.py never reach the planner except as a count), the member, its current IP
 (None to leave the target: deregister) and the target's mode. The output is a TargetPlan, a value.
@@ -16,7 +20,7 @@ Refusals are recorded on the plan, not raised: the runner checks every plan befo
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, FrozenSet, List, Mapping, Optional, Sequence
 
 SHARED = "shared"
 EXCLUSIVE = "exclusive"
@@ -44,6 +48,8 @@ class TargetPlan:
     notes: List[str] = field(default_factory=list)
     refusal: Optional[str] = None
     replaces_foreign: bool = False  # the member's own unparseable entry is rewritten
+    desired: Dict[str, Optional[str]] = field(default_factory=dict)   # member -> ip (None: leave)
+    replaces: FrozenSet[str] = frozenset()    # members whose own foreign items are rewritten
 
     @property
     def result(self) -> List[str]:
@@ -184,3 +190,64 @@ def _plan_leave(label: str, mode: str, current: List[str], ledger: Dict[str, Led
     else:
         notes.append(f"no ledger entry for {member}: nothing of it to remove")
     return TargetPlan(label, mode, member, None, current, [], remove, ledger, after, notes)
+
+
+@dataclass(frozen=True)
+class Guard:
+    """octoDNS-style safety rails for pruning: refuse to remove more than `max_share` of a
+    target's members, or to leave a target with no address, unless forced."""
+    max_share: float = 0.3
+    force: bool = False
+
+
+def plan_fleet(label: str, current: Sequence[str], ledger: Dict[str, LedgerEntry],
+               desired: Mapping[str, Optional[str]], mode: str = SHARED, *,
+               foreign: Sequence[str] = (), own_foreign: Optional[Mapping[str, int]] = None,
+               guard: Optional[Guard] = None) -> TargetPlan:
+    """Every member of `desired` at once: those that leave first, then those that join, folded
+    until nothing moves (a swap or a release settles within the same plan). Only the net
+    difference is planned, so an address that leaves and comes back is never touched."""
+    own_foreign = own_foreign or {}
+    start, before = list(current), dict(ledger)
+    joining = [m for m in sorted(desired) if desired[m] is not None]
+    order = [m for m in sorted(desired) if desired[m] is None] + joining
+    notes: List[str] = []
+    refusals: List[str] = []
+    if mode == EXCLUSIVE and len(joining) > 1:
+        refusals.append(f"{label}: an exclusive target holds one member; {len(joining)} want it "
+                        f"({', '.join(joining)})")
+    now, held = list(start), dict(before)
+    for rounds in range(3):
+        was = (list(now), dict(held))
+        for member in order:
+            step = plan_target(label, now, held, member, desired[member], mode, foreign=foreign,
+                               own_foreign=own_foreign.get(member, 0))
+            now, held = step.result, step.ledger_after
+            notes += [n for n in step.notes if n not in notes] if rounds == 0 else []
+            refusals += [step.refusal] if step.refusal and step.refusal not in refusals else []
+        if (now, held) == was:
+            break
+    if guard is not None:
+        refusals += _guard(label, start, now, before, held, guard)
+    add = [ip for ip in now if ip not in start]
+    remove = [ip for ip in start if ip not in now]
+    replaces = frozenset(m for m in desired if own_foreign.get(m))
+    single = order[0] if len(order) == 1 else ""
+    return TargetPlan(label, mode, single, desired.get(single), start, add, remove, before, held,
+                      notes, "; ".join(refusals) or None, bool(replaces), dict(desired),
+                      replaces)
+
+
+def _guard(label: str, start: List[str], end: List[str], before: Dict[str, LedgerEntry],
+           after: Dict[str, LedgerEntry], guard: Guard) -> List[str]:
+    if guard.force:
+        return []
+    gone = sorted(m for m in before if m not in after)
+    out = []
+    if before and len(gone) / len(before) > guard.max_share:
+        out.append(f"{label}: would remove {len(gone)} of {len(before)} members "
+                   f"({len(gone) / len(before):.0%}, over the {guard.max_share:.0%} threshold): "
+                   f"{', '.join(gone[:5])}{'...' if len(gone) > 5 else ''}; use --force")
+    if start and not end:
+        out.append(f"{label}: would leave the target with no address; use --force")
+    return out

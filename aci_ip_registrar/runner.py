@@ -18,7 +18,7 @@ from . import targets
 from .azure_errors import translate
 from .errors import CredentialUnavailable, RegistrarError, Retryable, UnsafePlanRefused
 from .ledger import Ledger
-from .planner import TargetPlan, plan_target
+from .planner import Guard, TargetPlan, plan_fleet
 from .retry import Budget, with_retries
 from .targets.base import Observed, Resource
 
@@ -73,32 +73,36 @@ def call_translated(resource: Resource, fn, *args):
         raise translate(exc, resource.label) from None
 
 
-def _warn_foreign(ledger: Ledger, label: str, member: str, report: Report) -> None:
+def _warn_foreign(ledger: Ledger, label: str, desired, report: Report) -> None:
     for item in ledger.foreign:
         key = f"{label}|{item.where}|{item.text}"
         if key in report.warned:
             continue
         report.warned.add(key)
-        fate = ("replaced by this member's entry" if item.owner == member
+        fate = ("replaced by its member's own entry" if item.owner in desired
                 else "kept as it is, never acted on")
         log.warning("%s: foreign ledger item %s: %s", label, item.describe(), fate)
 
 
-def plan_resource(resource: Resource, member: str, ip: Optional[str], budget: Budget,
-                  report: Report) -> ResourcePlan:
+def plan_resource(resource: Resource, desired: Dict[str, Optional[str]], budget: Budget,
+                  report: Report, guard: Optional[Guard] = None) -> ResourcePlan:
+    """Read one resource and plan every desired membership on each of its targets."""
     observed = call_translated(resource, resource.read, budget)
     plans, extra = {}, []
     refusals = list(resource.refusals(observed))
     for spec in resource.specs:
         child = spec.ref.child
         ledger = observed.ledgers[child]
-        _warn_foreign(ledger, spec.label, member, report)
-        plan = plan_target(spec.label, observed.addresses[child], ledger.entries, member, ip,
-                           spec.mode, foreign=[f.describe() for f in ledger.foreign_not_of(member)],
-                           own_foreign=len(ledger.foreign_of(member)))
+        _warn_foreign(ledger, spec.label, desired, report)
+        plan = plan_fleet(spec.label, observed.addresses[child], ledger.entries, desired,
+                          spec.mode, foreign=[f.describe() for f in ledger.foreign
+                                              if f.owner not in desired],
+                          own_foreign={m: len(ledger.foreign_of(m)) for m in desired},
+                          guard=guard)
         plans[child] = plan
         refusals += [plan.refusal] if plan.refusal else []
-        extra += resource.changes(observed, spec) if ip is not None else []
+        if any(ip is not None for ip in desired.values()):
+            extra += resource.changes(observed, spec)
     planned = ResourcePlan(resource, observed, plans, extra)
     if not planned.changed:
         return ResourcePlan(resource, observed, plans, extra, None, refusals)
@@ -115,26 +119,28 @@ def check(plans: List[ResourcePlan]) -> None:
 
 
 def verify(after: Observed, planned: ResourcePlan) -> List[str]:
+    """The read-back holds what the plan wrote for its members (others may have moved on)."""
     problems = []
     for child, plan in planned.plans.items():
         held = after.addresses.get(child, [])
-        if plan.ip is not None and plan.ip not in held:
-            problems.append(f"{plan.label}: {plan.ip} missing")
         entries = after.ledgers[child].entries if child in after.ledgers else {}
-        claimed = {e.ip for m, e in entries.items() if m != plan.member}
+        claimed = {e.ip for m, e in entries.items() if m not in plan.desired}
+        for member, ip in plan.desired.items():
+            if ip is not None and ip not in held:
+                problems.append(f"{plan.label}: {member}'s {ip} missing")
+            if entries.get(member) != plan.ledger_after.get(member):
+                problems.append(f"{plan.label}: ledger entry for {member} not as written")
         for gone in plan.remove:
             if gone in held and gone not in claimed:
                 problems.append(f"{plan.label}: stale {gone} still present")
-        if entries.get(plan.member) != plan.ledger_after.get(plan.member):
-            problems.append(f"{plan.label}: ledger entry for {plan.member} not as written")
     return problems
 
 
-def _write_once(outcome: Outcome, member: str, ip: Optional[str], budget: Budget, attempt: int,
-                supersede: bool, report: Report) -> None:
+def _write_once(outcome: Outcome, desired, budget: Budget, attempt: int, supersede: bool,
+                report: Report, guard: Optional[Guard]) -> None:
     resource = outcome.plan.resource
     if attempt > 1:
-        outcome.plan = plan_resource(resource, member, ip, budget, report)
+        outcome.plan = plan_resource(resource, desired, budget, report, guard)
         check([outcome.plan])
     outcome.attempts = attempt
     planned = outcome.plan
@@ -156,13 +162,14 @@ def _write_once(outcome: Outcome, member: str, ip: Optional[str], budget: Budget
                         target=resource.label, code="ReadBackMismatch")
 
 
-def run_once(specs, member: str, ip: Optional[str], clients, budget: Budget, report: Report,
-             supersede: bool = False) -> Report:
+def run_once(specs, desired: Dict[str, Optional[str]], clients, budget: Budget, report: Report,
+             supersede: bool = False, guard: Optional[Guard] = None) -> Report:
     """Read and plan all, check all, then write each. Fills `report` as it goes; raises the
-    first RegistrarError after recording which resources were written."""
+    first RegistrarError after recording which resources were written. `desired` maps each
+    member to its IP, or to None for a member that leaves."""
     resources = targets.build(specs, clients)
-    plans = [with_retries(lambda attempt, r=resource: plan_resource(r, member, ip, budget,
-                                                                     report),
+    plans = [with_retries(lambda attempt, r=resource: plan_resource(r, desired, budget, report,
+                                                                     guard),
                           what=resource.label, budget=budget) for resource in resources]
     report.outcomes = [Outcome(p) for p in plans]
     check(plans)
@@ -171,16 +178,16 @@ def run_once(specs, member: str, ip: Optional[str], clients, budget: Budget, rep
             outcome.status = WOULD_WRITE if outcome.plan.changed else UNCHANGED
         return report
     for outcome in report.outcomes:
-        _apply(outcome, member, ip, budget, supersede, report)
+        _apply(outcome, desired, budget, supersede, report, guard)
     return report
 
 
-def _apply(outcome: Outcome, member: str, ip: Optional[str], budget: Budget, supersede: bool,
-           report: Report) -> None:
+def _apply(outcome: Outcome, desired, budget: Budget, supersede: bool, report: Report,
+           guard: Optional[Guard]) -> None:
     label = outcome.plan.resource.label
     try:
-        with_retries(lambda attempt: _write_once(outcome, member, ip, budget, attempt,
-                                                 supersede, report),
+        with_retries(lambda attempt: _write_once(outcome, desired, budget, attempt, supersede,
+                                                 report, guard),
                      what=label, budget=budget)
     except RegistrarError as exc:
         wrote = outcome.status == WRITTEN
@@ -206,7 +213,7 @@ def register(settings, clients, budget: Budget, report: Report) -> Report:
     log.info("member=%s ip=%s source=%r targets=%d dry_run=%s", report.member, report.ip,
              report.ip_source, len(settings.targets), settings.dry_run)
     try:
-        return run_once(settings.targets, report.member, report.ip, clients, budget, report,
+        return run_once(settings.targets, {report.member: report.ip}, clients, budget, report,
                         supersede=settings.while_busy == "supersede")
     except CredentialUnavailable as exc:
         if not settings.dry_run:
@@ -220,7 +227,7 @@ def register(settings, clients, budget: Budget, report: Report) -> Report:
 def deregister(settings, clients, budget: Budget, report: Report) -> Report:
     """Leave every target: the planner with no IP removes only what the member owns."""
     report.member, report.ip, report.ip_source = settings.member, None, "deregister"
-    return run_once(settings.targets, report.member, None, clients, budget, report,
+    return run_once(settings.targets, {report.member: None}, clients, budget, report,
                     supersede=settings.while_busy == "supersede")
 
 
@@ -231,7 +238,7 @@ def offline_report(specs, member: str, ip: str, report: Report, reason: str) -> 
     for resource in targets.build(specs, None):
         observed = Observed(False, None, {s.ref.child: [] for s in resource.specs},
                             {s.ref.child: Ledger() for s in resource.specs})
-        plans = {s.ref.child: plan_target(s.label, [], {}, member, ip, s.mode)
+        plans = {s.ref.child: plan_fleet(s.label, [], {}, {member: ip}, s.mode)
                  for s in resource.specs}
         outcome = Outcome(ResourcePlan(resource, observed, plans,
                                        ["current state unknown (not read)"]))
@@ -250,12 +257,14 @@ def drift(outcome: Outcome) -> List[str]:
     """What was wrong, in words, for a resource this pass wrote."""
     reasons = []
     for plan in outcome.plan.plans.values():
-        if plan.ip is not None and plan.ip in plan.add:
-            reasons.append(f"{plan.label}: own address {plan.ip} missing")
+        for member, ip in plan.desired.items():
+            if ip is not None and ip in plan.add:
+                reasons.append(f"{plan.label}: {member}'s address {ip} missing")
+            if plan.ledger_before.get(member) != plan.ledger_after.get(member) \
+                    and not (ip is not None and ip in plan.add):
+                reasons.append(f"{plan.label}: ledger entry for {member} missing or wrong")
         if plan.remove:
             reasons.append(f"{plan.label}: stale {', '.join(plan.remove)} present")
-        if plan.ledger_changed and not plan.add and not plan.remove:
-            reasons.append(f"{plan.label}: ledger entry for {plan.member} missing or wrong")
     return reasons + list(outcome.plan.extra)
 
 
@@ -275,7 +284,7 @@ class OnDuty:
         budget = Budget(self.settings.timeout)
         ip, source = self.discover_ip(budget)
         report = Report(self.member, ip, False, ip_source=source)
-        run_once(self.settings.targets, self.member, ip, self.clients, budget, report,
+        run_once(self.settings.targets, {self.member: ip}, self.clients, budget, report,
                  supersede=self.supersede)
         repaired = [r for o in report.outcomes if o.status == WRITTEN for r in drift(o)]
         if repaired:
@@ -286,8 +295,8 @@ class OnDuty:
 
     def deregister(self, seconds: float) -> dict:
         report = Report(self.member, None, False, ip_source="deregister")
-        run_once(self.settings.targets, self.member, None, self.clients, Budget(seconds), report,
-                 supersede=self.supersede)
+        run_once(self.settings.targets, {self.member: None}, self.clients, Budget(seconds),
+                 report, supersede=self.supersede)
         statuses = {o.plan.resource.label: o.status for o in report.outcomes}
         log.info("deregistered member=%s targets=%s", self.member, statuses)
         return statuses

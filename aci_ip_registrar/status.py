@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import List, Optional
 
 from . import targets
-from .planner import plan_target
+from .planner import plan_fleet
 from .retry import Budget, with_retries
 from .runner import call_translated, drift
 from .runner import Outcome, ResourcePlan
@@ -26,9 +26,9 @@ def _target_view(resource, observed, spec, member: Optional[str], ip: Optional[s
             "manual": [a for a in held if a not in named],
             "foreign": [f.describe() for f in ledger.foreign], "drift": []}
     if member and ip:
-        plan = plan_target(spec.label, held, ledger.entries, member, ip, spec.mode,
-                           foreign=[f.describe() for f in ledger.foreign_not_of(member)],
-                           own_foreign=len(ledger.foreign_of(member)))
+        plan = plan_fleet(spec.label, held, ledger.entries, {member: ip}, spec.mode,
+                          foreign=[f.describe() for f in ledger.foreign_not_of(member)],
+                          own_foreign={member: len(ledger.foreign_of(member))})
         fake = Outcome(ResourcePlan(resource, observed, {child: plan}, []))
         view["drift"] = drift(fake) if plan.changed else []
         view["drift"] += [plan.refusal] if plan.refusal else []

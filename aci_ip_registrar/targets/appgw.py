@@ -70,7 +70,7 @@ class AppGatewayPools(Resource):
                      for ip in plan.add if ip not in held]
             pool.properties.backend_addresses = kept
             tags = write_tags(tags, spec.ref.child, observed.ledgers[spec.ref.child],
-                              plan.ledger_after, plan.member)
+                              plan.ledger_after, plan.replaces)
         gateway.tags = tags
         return gateway
 

@@ -68,13 +68,13 @@ class PrivateDnsRecord(Resource):
         if not observed.exists:
             record = RecordSet(properties=RecordSetProperties(
                 ttl=self.spec.ttl or DEFAULT_TTL, a_records=records,
-                metadata=write_metadata({}, ledger, plan.ledger_after, plan.member)))
+                metadata=write_metadata({}, ledger, plan.ledger_after, plan.replaces)))
             return record
         record = copy.deepcopy(observed.model)
         props = record.properties or RecordSetProperties()
         props.a_records = records
         props.metadata = write_metadata(props.metadata or {}, ledger, plan.ledger_after,
-                                        plan.member)
+                                        plan.replaces)
         if self.spec.ttl is not None:
             props.ttl = self.spec.ttl
         record.properties = props

@@ -10,7 +10,7 @@ from aci_ip_registrar.planner import LedgerEntry as L
 def test_tags_round_trip_and_foreign_tags_kept():
     tags = {"env": "prod", "aciipr:other-pool:0": "cg-x=10.0.0.1"}
     after = {"cg-a": L("10.0.0.4"), "cg-b": L("10.0.0.5", False, "10.0.0.9")}
-    out = write_tags(tags, "Pool1", Ledger(), after, "cg-a")
+    out = write_tags(tags, "Pool1", Ledger(), after, {"cg-a"})
     assert out["env"] == "prod" and out["aciipr:other-pool:0"] == "cg-x=10.0.0.1"
     assert out["aciipr:pool1:0"] == "cg-a=10.0.0.4,cg-b=10.0.0.5>10.0.0.9"
     assert read_tags(out, "pool1").entries == after
@@ -24,18 +24,18 @@ def test_old_adopted_mark_still_parses():
 
 def test_ledger_packs_hundreds_of_members_within_the_tag_limits():
     after = {f"cg-app-{i:03d}": L(f"10.0.{i // 250}.{i % 250 + 1}") for i in range(400)}
-    out = write_tags({"env": "prod"}, "aci-pool", Ledger(), after, "cg-app-000")
+    out = write_tags({"env": "prod"}, "aci-pool", Ledger(), after, {"cg-app-000"})
     assert len(out) <= MAX_TAGS and tag_problems(out, "t") == []
     assert read_tags(out, "aci-pool").entries == after
     # shrinking the ledger drops the tags it no longer needs
     smaller = write_tags(out, "aci-pool", read_tags(out, "aci-pool"),
-                         {"cg-app-000": L("10.0.0.1")}, "cg-app-000")
+                         {"cg-app-000": L("10.0.0.1")}, {"cg-app-000"})
     assert sorted(smaller) == ["aciipr:aci-pool:0", "env"]
 
 
 def test_full_tag_set_is_a_problem_not_an_exception():
     tags = {f"t{i}": "v" for i in range(MAX_TAGS)}
-    out = write_tags(tags, "p", Ledger(), {"cg-a": L("10.0.0.4")}, "cg-a")
+    out = write_tags(tags, "p", Ledger(), {"cg-a": L("10.0.0.4")}, {"cg-a"})
     assert any("tags are full" in p for p in tag_problems(out, "t"))
 
 
@@ -45,7 +45,7 @@ def test_long_value_and_forbidden_name_are_problems():
 
 
 def test_metadata_round_trip():
-    meta = write_metadata({"owner": "team"}, Ledger(), {"cg-a-1": L("10.0.0.4")}, "cg-a-1")
+    meta = write_metadata({"owner": "team"}, Ledger(), {"cg-a-1": L("10.0.0.4")}, {"cg-a-1"})
     assert meta == {"owner": "team", "aciipr_cg_a_1": "10.0.0.4"}
     assert read_metadata(meta).entries == {"cg-a-1": L("10.0.0.4")}
 
@@ -86,7 +86,7 @@ def test_bad_tag_names_and_long_values_are_foreign_whole():
 def test_foreign_items_stay_byte_identical_in_their_tag():
     tags = {"aciipr:p:0": "cg-x=not-an-ip>10.0.2.200", "aciipr:p:1": "cg-b=10.0.2.5,junk item"}
     before = read_tags(tags, "p")
-    out = write_tags(tags, "p", before, {"cg-a": L("10.0.2.4"), "cg-b": L("10.0.2.5")}, "cg-a")
+    out = write_tags(tags, "p", before, {"cg-a": L("10.0.2.4"), "cg-b": L("10.0.2.5")}, {"cg-a"})
     assert out["aciipr:p:0"] == "cg-x=not-an-ip>10.0.2.200"
     assert out["aciipr:p:1"] == "junk item"
     assert out["aciipr:p:2"] == "cg-a=10.0.2.4,cg-b=10.0.2.5"
@@ -98,7 +98,7 @@ def test_foreign_items_stay_byte_identical_in_their_tag():
 def test_own_foreign_item_is_replaced():
     tags = {"aciipr:p:0": "cg-a=garbage,cg-b=10.0.2.5"}
     before = read_tags(tags, "p")
-    out = write_tags(tags, "p", before, {"cg-a": L("10.0.2.4"), "cg-b": L("10.0.2.5")}, "cg-a")
+    out = write_tags(tags, "p", before, {"cg-a": L("10.0.2.4"), "cg-b": L("10.0.2.5")}, {"cg-a"})
     assert out == {"aciipr:p:0": "cg-a=10.0.2.4,cg-b=10.0.2.5"}
 
 
@@ -109,7 +109,7 @@ def test_metadata_foreign_keys_and_values():
     assert ledger.entries == {"cg-b": L("10.0.2.5")}
     assert {f.where for f in ledger.foreign} == {"aciipr_Team", "aciipr_cg_c", "aciipr_cg_d",
                                                 "aciipr_CG_D"}
-    out = write_metadata(meta, ledger, {"cg-b": L("10.0.2.5"), "cg-d": L("10.0.2.9")}, "cg-d")
+    out = write_metadata(meta, ledger, {"cg-b": L("10.0.2.5"), "cg-d": L("10.0.2.9")}, {"cg-d"})
     assert out == {"aciipr_Team": "x>10.0.2.88", "aciipr_cg_b": "10.0.2.5",
                    "aciipr_cg_c": "nope", "owner": "me", "aciipr_cg_d": "10.0.2.9"}
 
