@@ -14,7 +14,8 @@ import click
 
 from . import errors as E
 from .config import (DEFAULT_ARM_ENDPOINT, Settings, check_ca_bundle, check_endpoint,
-                     check_member, check_number, parse_container_group_opt, parse_targets)
+                     check_member, check_number, parse_container_group_opt, parse_targets,
+                     split_targets)
 
 log = logging.getLogger("aci_ip_registrar")
 ENV = "ACI_IP_REGISTRAR_"
@@ -306,6 +307,65 @@ def status_command(**p):
         sys.exit(_fail(exc, p["output"]))
     _emit(render_status(data, p["output"]))
     sys.exit(E.EXIT_OK if data["status"] == "in-sync" else E.EXIT_DRIFT)
+
+
+SYNC_HELP = """Reconcile every target with the container groups the ACI API lists.
+
+Lists the groups in each --scope (a subscription or resource group ID), keeps those matching
+every --tag KEY=VALUE, settles each one's state with a GET (lists show a stopped group as
+Succeeded), and plans all memberships at once: one write per gateway and per record set. A member
+whose group is gone, stopped, failed or renamed is pruned, unless the list was incomplete or the
+prune would remove more than --max-prune-share of a target's members or empty it (exit 7; --force
+overrides). Exit 0 when nothing changed, 9 when the pass wrote changes."""
+
+
+@main_group.command("sync", help=SYNC_HELP)
+@_TARGET_OPTIONS
+@_opt("--scope", "scopes", env="SCOPES", multiple=True, required=True, metavar="ID",
+      help="/subscriptions/{id} or /subscriptions/{id}/resourceGroups/{rg} (repeatable).")
+@_opt("--tag", "tags", env="TAG_SELECTOR", multiple=True, metavar="KEY=VALUE",
+      help="Only groups carrying this tag (repeatable; all must match).")
+@_opt("--member-tag", env="MEMBER_TAG", metavar="KEY",
+      help="Take each group's member name from this tag (default: the group's name).")
+@_opt("--prune/--no-prune", env="PRUNE", default=True, show_default=True,
+      help="Remove members whose groups are gone, stopped, failed or renamed.")
+@_opt("--max-prune-share", env="MAX_PRUNE_SHARE", type=float, default=0.3, show_default=True,
+      help="Refuse to prune more than this share of a target's members.")
+@_opt("--force", env="FORCE", is_flag=True, help="Prune past --max-prune-share, or empty a target.")
+def sync_command(**p):
+    from . import logs
+    from .clients import Clients
+    from .fleet import parse_scope, parse_tag_selector
+    from .output import render
+    from .planner import Guard
+    from .retry import Budget
+    from .runner import Report, sync
+    logs.setup(p["verbose"], p["log_format"])
+    _stop_on_signals()
+    output = p["output"]
+    p.update(ip=None, interface=None, allow_any_ip=False, on_failure="exit", start_jitter=0.0,
+             command=())
+    report = Report(None, None, bool(p["dry_run"]))
+    try:
+        settings = build_settings(p, member_required=False)
+        scopes = [parse_scope(s) for s in split_targets(p["scopes"])]
+        tags = dict(parse_tag_selector(t) for t in p["tags"])
+        share = p["max_prune_share"]
+        if not (math.isfinite(share) and 0 <= share <= 1):
+            raise E.ConfigError(f"--max-prune-share {share:g} must be between 0 and 1")
+        clients = Clients(settings.arm_endpoint, settings.ca_bundle, settings.poll_interval)
+        try:
+            sync(settings, clients, Budget(settings.timeout), report, scopes, tags,
+                 p["member_tag"], p["prune"], Guard(share, p["force"]))
+        finally:
+            clients.close()
+    except E.RegistrarError as exc:
+        sys.exit(_fail(exc, output, report))
+    except E.Interrupted as stop:
+        sys.exit(_interrupted(stop, report, output))
+    _emit(render(report, output))
+    changed = any(o.status in ("written", "would-write") for o in report.outcomes)
+    sys.exit(E.EXIT_CHANGED if changed else E.EXIT_OK)
 
 
 @main_group.command("exit-codes")
