@@ -159,7 +159,8 @@ class HealthServer(ThreadingHTTPServer):
 def start_health_server(host: str, port: int, state: HealthState) -> HealthServer:
     """Bind host:port (0 picks a free port) and serve in a daemon thread; returns at once."""
     server = HealthServer((host, port), state)
-    server._thread = threading.Thread(target=server.serve_forever, name="aci-ip-registrar-health",
-                                      daemon=True)
+    # A short poll so close() returns promptly; an idle select() every 0.1 s costs nothing.
+    server._thread = threading.Thread(target=server.serve_forever, args=(0.1,),
+                                      name="aci-ip-registrar-health", daemon=True)
     server._thread.start()
     return server

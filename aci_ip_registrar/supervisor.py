@@ -61,6 +61,8 @@ def supervise(argv: Optional[List[str]], duty: Duty, *, interval: float, jitter:
     Returns the exit status to use: the child's (128 + N if killed by signal N), 127/126 if it
     cannot be started, 0 in watch mode. Must be called from the main thread (signal handlers)."""
     _check_settings(argv, interval, jitter, drain_delay, deregister_timeout)
+    if threading.current_thread() is not threading.main_thread():
+        raise ValueError("supervise must run in the main thread (it installs signal handlers)")
     with _SignalPipe() as sigs:
         child = None
         if argv is not None:
