@@ -35,6 +35,7 @@ class Run:
         self.proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         self.pid = self.proc.pid  # the process to signal (overridden in a namespace)
+        self.namespaced = bool(prefix)
 
     def events(self):
         rows = []
@@ -69,9 +70,17 @@ class Run:
         return self.proc.returncode, out, err
 
     def close(self):
+        """After a failure: kill the app too, or it holds our pipes open for 30 s. (In a
+        namespace its pid means nothing here; --kill-child takes the namespace down.)"""
+        for row in self.events() if not self.namespaced else ():
+            if row[1] == "app-start":
+                try:
+                    os.kill(int(row[2]["pid"]), signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
         if self.proc.poll() is None:
             self.proc.kill()
-            self.proc.communicate()
+        self.proc.communicate(timeout=10)
 
 
 @pytest.fixture
@@ -227,9 +236,13 @@ def test_watch_mode_sigterm_deregisters_and_exits_zero(run):
 
 # -- as PID 1 ----------------------------------------------------------------------------------
 
+# --kill-child: if the test kills unshare, the namespace (and every process in it) goes too.
+UNSHARE = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"]
+
+
 def _unshare_works() -> bool:
     try:
-        return subprocess.run(["unshare", "--pid", "--fork", "--mount-proc", "true"],
+        return subprocess.run(UNSHARE + ["true"],
                               capture_output=True, timeout=10).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
@@ -245,7 +258,7 @@ def _start_as_reaper(run, how, driver_args, app_args):
     the orphans of their descendants."""
     if how == "subreaper":
         return run(list(driver_args) + ["--subreaper"], app_args)
-    r = run(driver_args, app_args, prefix=["unshare", "--pid", "--fork", "--mount-proc"])
+    r = run(driver_args, app_args, prefix=UNSHARE)
     r.wait_event("driver-start")
     r.pid = _only_child(r.proc.pid)  # unshare does not forward signals; signal PID 1 itself
     return r
