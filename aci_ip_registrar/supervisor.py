@@ -87,7 +87,9 @@ def _check_settings(argv, interval, jitter, drain_delay, deregister_timeout) -> 
 def _start_child(argv: List[str], log: logging.Logger):
     """Popen the app, or return 127/126 with the same stderr line as the exec handoff."""
     try:
-        child = subprocess.Popen(argv)
+        # close_fds=False: descriptors we inherited reach the app as they do through exec (and
+        # dumb-init); our own are non-inheritable (PEP 446), so none of them leak.
+        child = subprocess.Popen(argv, close_fds=False)
     except FileNotFoundError:
         return _cannot_run(argv[0], "command not found", 127)
     except PermissionError:
@@ -143,6 +145,8 @@ class _SignalPipe:
         self._read, self._write = os.pipe()  # non-inheritable (PEP 446): the app never sees it
         os.set_blocking(self._read, False)
         os.set_blocking(self._write, False)
+        self._poll = select.poll()  # not select(): no FD_SETSIZE limit on the fd number
+        self._poll.register(self._read, select.POLLIN)
         self._old_fd = signal.set_wakeup_fd(self._write, warn_on_full_buffer=False)
         self._old = {}
         for signum in _catchable_signals():
@@ -171,7 +175,7 @@ class _SignalPipe:
     def wait(self, timeout: float) -> List[int]:
         """Sleep until a signal, a wake() or the timeout; return the signals queued since."""
         if not self.pending:
-            select.select([self._read], [], [], max(0.0, timeout))
+            self._poll.poll(max(0, int(timeout * 1000) + 1))  # ms, rounded up
         try:
             while os.read(self._read, 4096):
                 pass

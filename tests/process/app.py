@@ -80,7 +80,8 @@ def main() -> None:
     args = parser.parse_args()
     install(args.on_stop)
     print("app-stdout", flush=True)
-    event("app-start", pid=os.getpid(), ppid=os.getppid())
+    event("app-start", pid=os.getpid(), ppid=os.getppid(),
+          fds=",".join(sorted(os.listdir("/proc/self/fd"), key=int)))
     spawn_orphans(args.orphans, args.orphan_life)
     if args.crash:
         crash(args.crash)

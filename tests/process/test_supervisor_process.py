@@ -7,6 +7,7 @@ signals it gets. Both append to one events file, so times compare on one clock.
 """
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -152,6 +153,35 @@ def test_a_crash_passes_through_as_128_plus_the_signal(run, kind, signum):
     r = run([], ["--crash", kind])
     status, _, err = r.finish()
     assert status == 128 + signum, err
+
+
+def test_argv_arrives_byte_for_byte_and_stdout_is_the_apps(tmp_path):
+    argv = ["with space", 'double"quote', "single'quote", "", "--target", "-v", "$HOME",
+            "*", "ünïcødé", "a\nb", "--"]
+    code = "import sys,json;print(json.dumps(sys.argv[1:]))"
+    proc = subprocess.run([sys.executable, DRIVER, "--", sys.executable, "-c", code, *argv],
+                          env=dict(os.environ, SUP_EVENTS=str(tmp_path / "e.log")),
+                          capture_output=True, text=True, timeout=10)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == argv
+
+
+def test_inherited_descriptors_pass_and_ours_do_not_leak(tmp_path):
+    read, write = os.pipe()
+    os.set_inheritable(write, True)
+    try:
+        events = tmp_path / "e.log"
+        proc = subprocess.run([sys.executable, DRIVER, "--"] + APP + ["--exit-after", "0"],
+                              env=dict(os.environ, SUP_EVENTS=str(events)), pass_fds=[write],
+                              capture_output=True, text=True, timeout=10)
+    finally:
+        os.close(read)
+        os.close(write)
+    assert proc.returncode == 0, proc.stderr
+    started = next(line for line in events.read_text().splitlines() if " app-start " in line)
+    fds = {int(fd) for fd in started.split("fds=")[1].split(",")}
+    # stdio, the descriptor the driver inherited, and the one listdir itself opened.
+    assert {0, 1, 2, write} <= fds and len(fds) == 5, fds
 
 
 def test_command_not_found_is_127_with_a_prefixed_line(tmp_path):
