@@ -242,7 +242,7 @@ class _Supervisor:
             self._drain()
             self._hand_over()
         self._wait_for(self._child_gone, None, "")
-        self.log.info("supervise: app exited status=%d", self.status)
+        self.log.info("supervise: done status=%d", self.status)
         return self.status
 
     # -- phases -----------------------------------------------------------------------------
