@@ -129,6 +129,21 @@ def test_non_terminating_signals_reach_the_app_at_once(run):
     assert all(line.startswith("[aci-ip-registrar] ") for line in err.splitlines()), err
 
 
+def test_signals_about_our_own_io_are_not_forwarded(run):
+    # SIGTTIN/SIGTTOU would stop the app (default action); SIGPIPE must not kill us either.
+    r = run([], ["--on-stop", "exit:0"])
+    r.app_pid()
+    for signum in (signal.SIGTTIN, signal.SIGTTOU, signal.SIGPIPE, signal.SIGXFSZ):
+        r.kill(signum)
+    r.kill(signal.SIGHUP)
+    r.wait_event("app-signal", sig="SIGHUP")  # the app is not stopped
+    r.kill(signal.SIGTERM)
+    status, _, err = r.finish()
+    assert status == 0, err
+    received = [e[2]["sig"] for e in r.events() if e[1] == "app-signal"]
+    assert received == ["SIGHUP", "SIGTERM"]
+
+
 @pytest.mark.parametrize("code", [0, 3, 42])
 def test_the_apps_exit_code_passes_through_after_deregistering(run, code):
     r = run(["--interval", "0.05", "--drain", "5"], ["--exit-after", "0.3", "--code", code])

