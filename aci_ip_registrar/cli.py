@@ -184,6 +184,56 @@ _TARGET_OPTIONS = _apply_options(
 )
 
 
+def _duty_options(drain: bool):
+    options = [
+        _opt("--interval", env="INTERVAL", type=float, default=60.0, show_default=True,
+             help="Seconds between verification passes (one read per resource; a write only "
+                  "on drift)."),
+        _opt("--deregister-timeout", env="DEREGISTER_TIMEOUT", type=float, default=30.0,
+             show_default=True, help="On SIGTERM, seconds allowed for removing our address."),
+        _opt("--health-port", env="HEALTH_PORT", type=int, default=None,
+             help="Serve /healthz and /readyz on this port (for ACI probes)."),
+        _opt("--health-host", env="HEALTH_HOST", default="0.0.0.0", show_default=True,
+             help="Address the health endpoint listens on."),
+    ]
+    if drain:
+        options.append(_opt("--drain-delay", env="DRAIN_DELAY", type=float, default=10.0,
+                            show_default=True,
+                            help="After deregistering, seconds to wait before the app gets "
+                                 "SIGTERM, so the gateway stops routing to it."))
+    return _apply_options(*options)
+
+
+def _duty_settings(p: dict) -> dict:
+    """The continuing modes' numbers, checked like the others (exit 3)."""
+    problems = [m for m in (check_number("--interval", p["interval"]),
+                            check_number("--deregister-timeout", p["deregister_timeout"]),
+                            check_number("--drain-delay", p.get("drain_delay", 0.0),
+                                         zero_ok=True)) if m]
+    port = p["health_port"]
+    if port is not None and not 0 <= port <= 65535:
+        problems.append(f"--health-port {port} must be 0-65535")
+    if problems:
+        raise E.ConfigError("; ".join(problems))
+    return dict(interval=p["interval"], deregister_timeout=p["deregister_timeout"],
+                drain_delay=p.get("drain_delay", 0.0),
+                health=(p["health_host"], port) if port is not None else None)
+
+
+def _stay(settings: Settings, p: dict, argv, first_tick: bool) -> int:
+    from .clients import Clients
+    from .discovery import discover
+    from .duty import OnDuty, keep
+    numbers = _duty_settings(p)
+    clients = Clients(settings.arm_endpoint, settings.ca_bundle, settings.poll_interval)
+    duty = OnDuty(settings, clients, lambda budget: discover(settings, clients, budget),
+                  supersede=settings.while_busy == "supersede")
+    try:
+        return keep(duty, argv, timeout=settings.timeout, first_tick=first_tick, **numbers)
+    finally:
+        clients.close()
+
+
 @main_group.command("register", help=REGISTER_HELP,
                     context_settings={"allow_interspersed_args": False})
 @_TARGET_OPTIONS
@@ -196,6 +246,10 @@ _TARGET_OPTIONS = _apply_options(
       show_default=True, help="On failure: exit non-zero, or log and exec the command anyway.")
 @_opt("--start-jitter", env="START_JITTER", type=float, default=0.0, show_default=True,
       help="Sleep a random 0..N seconds first (mass restarts).")
+@_opt("--supervise", env="SUPERVISE", is_flag=True,
+      help="Start COMMAND as a child and stay PID 1: forward signals, reap zombies, keep "
+           "verifying every --interval, deregister on SIGTERM; exit with the app's status.")
+@_duty_options(drain=True)
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 def register_command(**p):
     from . import logs
@@ -216,10 +270,21 @@ def register_command(**p):
     if code:
         log.error("registration failed (exit %d); --on-failure exec: starting the app anyway",
                   code)
+    if p["supervise"]:
+        sys.exit(_supervise(settings, p, output))
     if not settings.command:
         sys.exit(code)
     from .handoff import exec_command
     exec_command(settings.command)
+
+
+def _supervise(settings: Settings, p: dict, output: str) -> int:
+    if not settings.command:
+        return _fail(E.UsageError("--supervise needs the app's command after --"), output)
+    try:
+        return _stay(settings, p, settings.command, first_tick=False)
+    except E.RegistrarError as exc:
+        return _fail(exc, output)
 
 
 def _stop_on_signals() -> None:
@@ -272,6 +337,36 @@ def deregister_command(**p):
     except E.Interrupted as stop:
         code = _interrupted(stop, report, p["output"])
     sys.exit(code)
+
+
+@main_group.command("watch")
+@_TARGET_OPTIONS
+@_opt("--ip", env="IP", help="Use this IP instead of discovering it.")
+@_opt("--interface", env="INTERFACE", help="Read the IP from this interface.")
+@_opt("--allow-any-ip", env="ALLOW_ANY_IP", is_flag=True, help="Allow public addresses.")
+@_duty_options(drain=False)
+def watch_command(**p):
+    """Sidecar: register, then keep verifying every --interval and repair drift; deregister on
+    SIGTERM and exit 0. Serves /healthz and /readyz with --health-port."""
+    from . import logs
+    logs.setup(p["verbose"], p["log_format"])
+    _stop_on_signals()
+    p.update(on_failure="exit", start_jitter=0.0, command=())
+    try:
+        settings = build_settings(p)
+        if settings.member is None:
+            settings.member = check_member(settings.container_group.name)
+        code = _stay(settings, p, None, first_tick=True)
+    except E.RegistrarError as exc:
+        code = _fail(exc, p["output"])
+    except E.Interrupted as stop:
+        code = _interrupted(stop, _empty_report(p), p["output"])
+    sys.exit(code)
+
+
+def _empty_report(p: dict):
+    from .runner import Report
+    return Report(None, None, bool(p.get("dry_run")))
 
 
 @main_group.command("status")
@@ -332,6 +427,12 @@ overrides). Exit 0 when nothing changed, 9 when the pass wrote changes."""
 @_opt("--max-prune-share", env="MAX_PRUNE_SHARE", type=float, default=0.3, show_default=True,
       help="Refuse to prune more than this share of a target's members.")
 @_opt("--force", env="FORCE", is_flag=True, help="Prune past --max-prune-share, or empty a target.")
+@_opt("--interval", env="INTERVAL", type=float, default=0.0, show_default=True,
+      help="Seconds between passes; 0 runs one pass and exits.")
+@_opt("--health-port", env="HEALTH_PORT", type=int, default=None,
+      help="With --interval: serve /healthz and /readyz on this port.")
+@_opt("--health-host", env="HEALTH_HOST", default="0.0.0.0", show_default=True,
+      help="Address the health endpoint listens on.")
 def sync_command(**p):
     from . import logs
     from .clients import Clients
@@ -354,9 +455,19 @@ def sync_command(**p):
         if not (math.isfinite(share) and 0 <= share <= 1):
             raise E.ConfigError(f"--max-prune-share {share:g} must be between 0 and 1")
         clients = Clients(settings.arm_endpoint, settings.ca_bundle, settings.poll_interval)
+
+        def one_pass(into=None):
+            into = into or Report(None, None, bool(p["dry_run"]))
+            return sync(settings, clients, Budget(settings.timeout), into, scopes, tags,
+                        p["member_tag"], p["prune"], Guard(share, p["force"]))
         try:
-            sync(settings, clients, Budget(settings.timeout), report, scopes, tags,
-                 p["member_tag"], p["prune"], Guard(share, p["force"]))
+            if p["interval"]:
+                from .duty import FleetDuty, keep
+                p.update(deregister_timeout=1.0)
+                numbers = _duty_settings(p)
+                sys.exit(keep(FleetDuty(one_pass), None, timeout=settings.timeout,
+                              first_tick=True, **numbers))
+            one_pass(report)
         finally:
             clients.close()
     except E.RegistrarError as exc:

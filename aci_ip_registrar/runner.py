@@ -294,37 +294,3 @@ def drift(outcome: Outcome) -> List[str]:
         if plan.remove:
             reasons.append(f"{plan.label}: stale {', '.join(plan.remove)} present")
     return reasons + list(outcome.plan.extra)
-
-
-class OnDuty:
-    """The continuing modes' duty (supervise, watch): `tick` is run_once with a fresh budget,
-    `deregister` leaves every target within a deadline. Soft errors are the caller's to log."""
-
-    def __init__(self, settings, clients, discover_ip, supersede: bool = False):
-        self.settings = settings
-        self.clients = clients
-        self.discover_ip = discover_ip            # budget -> (ip, source)
-        self.supersede = supersede
-        self.repairs = 0
-        self.member = settings.member
-
-    def tick(self) -> dict:
-        budget = Budget(self.settings.timeout)
-        ip, source = self.discover_ip(budget)
-        report = Report(self.member, ip, False, ip_source=source)
-        run_once(self.settings.targets, {self.member: ip}, self.clients, budget, report,
-                 supersede=self.supersede)
-        repaired = [r for o in report.outcomes if o.status == WRITTEN for r in drift(o)]
-        if repaired:
-            self.repairs += 1
-            log.warning("repaired drift: %s", "; ".join(repaired))
-        return {"member": self.member, "ip": ip, "repaired": repaired,
-                "targets": {o.plan.resource.label: o.status for o in report.outcomes}}
-
-    def deregister(self, seconds: float) -> dict:
-        report = Report(self.member, None, False, ip_source="deregister")
-        run_once(self.settings.targets, {self.member: None}, self.clients, Budget(seconds),
-                 report, supersede=self.supersede)
-        statuses = {o.plan.resource.label: o.status for o in report.outcomes}
-        log.info("deregistered member=%s targets=%s", self.member, statuses)
-        return statuses
