@@ -395,3 +395,31 @@ def test_sync_job_env_names_are_the_clis():
         assert name in help_text, name
     assert {"ACI_IP_REGISTRAR_SCOPES", "ACI_IP_REGISTRAR_TARGETS",
             "ACI_IP_REGISTRAR_TAG_SELECTOR"} <= named
+
+
+# --------------------------------------------------------------------------- watcher sidecar
+
+SIDECAR = ROOT / "examples" / "aci" / "watcher-sidecar.yaml"
+
+
+def test_watcher_sidecar_uses_real_options_and_probe_paths():
+    from click.testing import CliRunner
+    from aci_ip_registrar.cli import main_group
+    text = SIDECAR.read_text()
+    assert 'command: ["aci-ip-registrar", "watch"]' in text
+    help_text = CliRunner().invoke(main_group, ["watch", "--help"], terminal_width=200).output
+    for name in set(re.findall(r"ACI_IP_REGISTRAR_[A-Z_]+", text)):
+        assert name in help_text, name
+    port = re.search(r"ACI_IP_REGISTRAR_HEALTH_PORT\s+value: '(\d+)'", text).group(1)
+    assert text.count(f"port: {port}") == 2
+    assert "path: /healthz" in text and "path: /readyz" in text
+
+
+def test_entrypoint_and_dockerfile_show_the_supervised_form():
+    from click.testing import CliRunner
+    from aci_ip_registrar.cli import main_group
+    help_text = CliRunner().invoke(main_group, ["register", "--help"], terminal_width=200).output
+    for text in (ENTRYPOINT.read_text(), DOCKERFILE.read_text()):
+        assert "ACI_IP_REGISTRAR_SUPERVISE=true" in text
+        for name in re.findall(r"ACI_IP_REGISTRAR_[A-Z_]+", text):
+            assert name in help_text, name
