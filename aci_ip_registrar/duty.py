@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Callable, List, Optional
 
-from .errors import RegistrarError
+from .errors import EXIT_CONFIG, EXIT_PERMISSION, EXIT_UNSAFE, RegistrarError
 from .retry import Budget
 from .runner import WRITTEN, Report, drift, run_once
 
@@ -34,7 +34,11 @@ class OnDuty:
         except RegistrarError as exc:
             if not report.outcomes:
                 raise          # nothing was read: say nothing new about readiness
-            log.warning("on duty: %s", exc.message)
+            # Soft (transient, retried next pass) or hard (configuration, permission, refusal:
+            # a person must act); both leave the loop running.
+            hard = exc.exit_code in (EXIT_CONFIG, EXIT_PERMISSION, EXIT_UNSAFE)
+            (log.error if hard else log.warning)("on duty: %s%s", exc.message,
+                                                 " (needs attention)" if hard else "")
             return _result(report, ok=False, error=exc.message)
         return _result(report, ok=True)
 
