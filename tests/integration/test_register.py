@@ -140,7 +140,8 @@ def test_dry_run_writes_nothing_with_credentials(cli, emulator):
 def test_dry_run_without_credentials_prints_offline_plan(cli, emulator):
     env = cli.env()
     for key in ("IDENTITY_ENDPOINT", "IDENTITY_HEADER"):
-        env.pop(key)
+        env.pop(key, None)
+    env["AZURE_POD_IDENTITY_AUTHORITY_HOST"] = "http://127.0.0.1:9"   # IMDS unreachable
     proc = cli.register("-t", POOL_ID, "--member", "cg-app-1", "--ip", A, "--dry-run",
                         "--", "sh", "-c", "echo app-started", env=env)
     assert proc.returncode == 0, proc.stderr
