@@ -290,11 +290,14 @@ def test_get_during_operation_shows_new_body_and_updating(network, emu):
     assert "10.0.2.9" in _ips(during)
 
 
-def test_parallel_registrars_with_if_match_lose_no_update(emu, credential):
-    """Read-modify-write with If-Match and re-read on 412: every writer's address survives (I5)."""
+@pytest.mark.parametrize("enforce", [True, False], ids=["if-match-enforced", "if-match-ignored"])
+def test_parallel_registrars_with_if_match_lose_no_update(emu, credential, enforce):
+    """Read-modify-write with If-Match and re-read on 412: every writer's address survives (I5)
+    when the gateway enforces If-Match. Ignored, a writer that saw its address may still lose it to
+    a later stale PUT: only the absence of errors is asserted, the loss is printed."""
     from azure.mgmt.network import NetworkManagementClient
 
-    emu.set(op_duration=0.02, enforce_if_match=True)
+    emu.set(op_duration=0.02, enforce_if_match=enforce)
     errors = []
 
     def register(ip):
@@ -320,4 +323,7 @@ def test_parallel_registrars_with_if_match_lose_no_update(emu, credential):
         t.join(30)
     assert not errors
     final = emu.get(GW_ID)["properties"]["backendAddressPools"][0]["properties"]["backendAddresses"]
-    assert {f"10.0.2.{20 + i}" for i in range(4)} <= {a.get("ipAddress") for a in final}
+    missing = {f"10.0.2.{20 + i}" for i in range(4)} - {a.get("ipAddress") for a in final}
+    print(f"if_match={'enforced' if enforce else 'ignored'}: missing at the end: {sorted(missing)}")
+    if enforce:
+        assert not missing
