@@ -248,8 +248,8 @@ class Emulator:
         return self._log.counts()
 
     def add_request_hook(self, hook: Any) -> Any:
-        """Call hook(entry) for every ARM request after its faults and before it is handled, in the
-        request's thread (tests use it to act at an exact point instead of sleeping). Returns hook."""
+        """Call hook(entry) for every ARM request on arrival, before any fault takes effect and before
+        it is handled, in the request's thread (tests act at an exact point instead of sleeping)."""
         self._store.hooks.append(hook)
         return hook
 
