@@ -2,7 +2,8 @@
 
 App Gateway: the gateway's resource tags, packed, since Azure allows only 50 tags per resource:
     aciipr:<pool>:<n> = <entry>,<entry>,...      entry := member "=" ipv4 ["+a"] [">" ipv4]
-Private DNS: record-set metadata, one key per member: aciipr_<member, '-' as '_'> = ipv4 ["+a"] [">" ipv4]
+Private DNS: record-set metadata, packed the same way: aciipr__<n> = <entry>,<entry>,...
+    (earlier releases wrote one key per member, aciipr_<member, '-' as '_'> = ipv4 [">" ipv4])
 `>` marks an old IP kept while a suspected swap settles (planner.py); `+a` was written by earlier
 releases for an "adopted" address and is read as a plain owned entry.
 
@@ -24,6 +25,7 @@ from .planner import LedgerEntry
 
 TAG_PREFIX = "aciipr:"
 META_PREFIX = "aciipr_"
+META_PACKED = "aciipr__"
 MAX_TAGS = 50
 MAX_TAG_NAME = 512
 MAX_TAG_VALUE = 256
@@ -118,20 +120,24 @@ def _tag_item(where: str, item: str):
     return where, item, name, entry, why, False
 
 
-def read_tags(tags: Mapping[str, str], pool: str) -> Ledger:
-    prefix = _pool_prefix(pool)
+def _packed_items(mapping: Mapping[str, str], prefix: str) -> list:
+    """The items of every `<prefix><n>` key: `member=entry` joined by commas."""
     items = []
-    for key, value in (tags or {}).items():
+    for key, value in (mapping or {}).items():
         if not key.lower().startswith(prefix):
             continue
         value = value or ""
         if not _INDEX.fullmatch(key[len(prefix):]):
-            items.append((key, value, None, None, "tag name is not aciipr:<pool>:<n>", True))
+            items.append((key, value, None, None, f"key is not {prefix}<n>", True))
         elif len(value) > MAX_TAG_VALUE:
             items.append((key, value, None, None, f"value over {MAX_TAG_VALUE} characters", True))
         else:
             items.extend(_tag_item(key, item) for item in value.split(","))
-    return _dedupe(items)
+    return items
+
+
+def read_tags(tags: Mapping[str, str], pool: str) -> Ledger:
+    return _dedupe(_packed_items(tags, _pool_prefix(pool)))
 
 
 def _pack(ledger: Mapping[str, LedgerEntry]) -> List[str]:
@@ -149,11 +155,20 @@ def write_tags(tags: Mapping[str, str], pool: str, before: Ledger,
                after: Mapping[str, LedgerEntry], replaced: Collection[str]) -> Dict[str, str]:
     """Tags with this pool's valid ledger replaced by `after`. Foreign items stay in the tag they
     were found in, byte for byte, except those of `replaced` members (rewritten by their own)."""
-    prefix = _pool_prefix(pool)
-    out = {k: v for k, v in (tags or {}).items() if not k.lower().startswith(prefix)}
+    return _write_packed(tags, _pool_prefix(pool), before, after, replaced)
+
+
+def _write_packed(mapping: Mapping[str, str], prefix: str, before: Ledger,
+                  after: Mapping[str, LedgerEntry], replaced: Collection[str],
+                  drop: Collection[str] = ()) -> Dict[str, str]:
+    """`mapping` with the packed `<prefix><n>` keys rewritten for `after`, foreign items kept in
+    their key, and the keys in `drop` removed."""
+    out = {k: v for k, v in (mapping or {}).items()
+           if not k.lower().startswith(prefix) and k not in drop}
     kept: Dict[str, List[str]] = {}
     for item in before.kept_foreign(replaced):
-        kept.setdefault(item.where, []).append(item.text)
+        if item.where.lower().startswith(prefix):
+            kept.setdefault(item.where, []).append(item.text)
     for name, texts in kept.items():
         out[name] = ",".join(texts)
     used = {name.lower() for name in kept}
@@ -166,8 +181,10 @@ def write_tags(tags: Mapping[str, str], pool: str, before: Ledger,
     return out
 
 
-def tag_problems(tags: Mapping[str, str], label: str) -> List[str]:
-    """What Azure would refuse in a resource's tag set (wire notes §12.2)."""
+def tag_problems(tags: Mapping[str, str], label: str, what: str = "tags") -> List[str]:
+    """What Azure would refuse in a resource's tag set (wire notes §12.2). Record-set metadata
+    is held to the same limits: Azure's own are not documented, and refusing before a write is
+    the safe side."""
     problems = []
     for name, value in (tags or {}).items():
         if len(name) > MAX_TAG_NAME:
@@ -180,16 +197,20 @@ def tag_problems(tags: Mapping[str, str], label: str) -> List[str]:
             problems.append(f"{label}: tag {name!r} has a {len(value)}-character value, over "
                             f"Azure's limit of {MAX_TAG_VALUE}; Azure would refuse any update")
     if len(tags or {}) > MAX_TAGS:
-        ours = sum(1 for k in tags if k.lower().startswith(TAG_PREFIX))
-        problems.append(f"{label}: the gateway's tags are full: the update needs {len(tags)} tags "
-                        f"({ours} of them ledger tags), over Azure's limit of {MAX_TAGS}. Remove "
-                        f"unused tags or members that are gone")
+        ours = sum(1 for k in tags if k.lower().startswith((TAG_PREFIX, META_PREFIX)))
+        problems.append(f"{label}: the {what} are full: the update needs {len(tags)} {what} "
+                        f"({ours} of them ledger entries), over the limit of {MAX_TAGS}. Remove "
+                        f"unused {what} or members that are gone")
     return problems
 
 
 # --- Private DNS metadata ----------------------------------------------------------------------
+# Packed like the tags, in keys aciipr__<n> (a member name never starts with '_', so these never
+# collide with the one-key-per-member form aciipr_<member> that earlier releases wrote; that form
+# is still read, and migrated into the packed keys by the next write).
 
 def meta_key(member: str) -> str:
+    """The key earlier releases wrote for one member."""
     return META_PREFIX + member.replace("-", "_")
 
 
@@ -204,19 +225,17 @@ def _meta_item(key: str, value: str):
 
 
 def read_metadata(metadata: Mapping[str, str]) -> Ledger:
-    return _dedupe([_meta_item(k, v) for k, v in (metadata or {}).items()
-                    if k.lower().startswith(META_PREFIX)])
+    legacy = [_meta_item(k, v) for k, v in (metadata or {}).items()
+              if k.lower().startswith(META_PREFIX) and not k.lower().startswith(META_PACKED)]
+    return _dedupe(legacy + _packed_items(metadata, META_PACKED))
 
 
 def write_metadata(metadata: Mapping[str, str], before: Ledger,
                    after: Mapping[str, LedgerEntry], replaced: Collection[str]) -> Dict[str, str]:
     kept = {f.where for f in before.kept_foreign(replaced)}
-    drop = {meta_key(m) for m in before.entries} | \
-        {f.where for f in before.foreign if f.where not in kept}
-    out = {k: v for k, v in (metadata or {}).items() if k not in drop}
-    for name, entry in after.items():
-        out[meta_key(name)] = encode(entry)
-    return out
+    legacy = {k for k in (metadata or {}) if k.lower().startswith(META_PREFIX)
+              and not k.lower().startswith(META_PACKED) and k not in kept}
+    return _write_packed(metadata, META_PACKED, before, after, replaced, drop=legacy)
 
 
 # Convenience for tests and tools: the valid entries only.

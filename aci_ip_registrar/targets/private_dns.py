@@ -7,7 +7,7 @@ from typing import Dict, List
 
 from ..config import DEFAULT_TTL, TargetSpec
 from ..errors import ConfigError
-from ..ledger import Ledger, read_metadata, write_metadata
+from ..ledger import Ledger, read_metadata, tag_problems, write_metadata
 from ..planner import TargetPlan
 from .base import Observed, Resource
 
@@ -58,6 +58,10 @@ class PrivateDnsRecord(Resource):
         if spec.ttl is not None and current != spec.ttl:
             return [f"ttl {current} -> {spec.ttl}"]
         return []
+
+    def problems(self, body) -> List[str]:
+        metadata = body.properties.metadata if body.properties else None
+        return tag_problems(metadata or {}, self.spec.label, "metadata entries")
 
     def render(self, observed: Observed, plans: Dict[str, TargetPlan]):
         from azure.mgmt.privatedns.models import ARecord, RecordSet, RecordSetProperties

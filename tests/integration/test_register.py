@@ -81,7 +81,7 @@ def test_exclusive_dns_holds_only_this_member(cli, emulator):
     rec = emulator.get(REC_ID)
     assert [r["ipv4Address"] for r in rec["properties"]["aRecords"]] == [A]
     assert rec["properties"]["ttl"] == 30
-    assert rec["properties"]["metadata"]["aciipr_cg_app_1"] == A
+    assert rec["properties"]["metadata"]["aciipr__0"] == f"cg-app-1={A}"
 
 
 def test_shared_dns_gains_own_ip_and_loses_own_stale(cli, emulator):

@@ -132,7 +132,7 @@ def test_tag_selector_member_tag_and_dns(emulator):
     assert sorted(r["ipv4Address"] for r in emulator.get(REC_ID)["properties"]["aRecords"]) == \
         ["10.0.2.21", "10.0.2.22", "10.0.2.77"]
     meta = emulator.get(REC_ID)["properties"]["metadata"]
-    assert meta == {"aciipr_web_a": "10.0.2.21", "aciipr_web_b": "10.0.2.22"}
+    assert meta == {"aciipr__0": "web-a=10.0.2.21,web-b=10.0.2.22"}
     assert "10.0.2.23" not in pool_ips(emulator)
 
 

@@ -46,7 +46,7 @@ def test_long_value_and_forbidden_name_are_problems():
 
 def test_metadata_round_trip():
     meta = write_metadata({"owner": "team"}, Ledger(), {"cg-a-1": L("10.0.0.4")}, {"cg-a-1"})
-    assert meta == {"owner": "team", "aciipr_cg_a_1": "10.0.0.4"}
+    assert meta == {"owner": "team", "aciipr__0": "cg-a-1=10.0.0.4"}
     assert read_metadata(meta).entries == {"cg-a-1": L("10.0.0.4")}
 
 
@@ -110,8 +110,25 @@ def test_metadata_foreign_keys_and_values():
     assert {f.where for f in ledger.foreign} == {"aciipr_Team", "aciipr_cg_c", "aciipr_cg_d",
                                                 "aciipr_CG_D"}
     out = write_metadata(meta, ledger, {"cg-b": L("10.0.2.5"), "cg-d": L("10.0.2.9")}, {"cg-d"})
-    assert out == {"aciipr_Team": "x>10.0.2.88", "aciipr_cg_b": "10.0.2.5",
-                   "aciipr_cg_c": "nope", "owner": "me", "aciipr_cg_d": "10.0.2.9"}
+    # valid entries of earlier releases' one-key-per-member form migrate into the packed keys
+    assert out == {"aciipr_Team": "x>10.0.2.88", "aciipr_cg_c": "nope", "owner": "me",
+                   "aciipr__0": "cg-b=10.0.2.5,cg-d=10.0.2.9"}
+
+
+def test_metadata_packed_keys_hold_many_members_within_the_limits():
+    after = {f"cg-app-{i:03d}": L(f"10.0.{i // 250}.{i % 250 + 1}") for i in range(60)}
+    meta = write_metadata({"team": "web"}, Ledger(), after, set())
+    assert len(meta) <= 8 and tag_problems(meta, "t", "metadata entries") == []
+    assert read_metadata(meta).entries == after
+
+
+def test_metadata_packed_foreign_items_stay_in_their_key():
+    meta = {"aciipr__0": "cg-a=10.0.2.4,junk", "aciipr__x": "whatever", "aciipr_cg_b": "10.0.2.5"}
+    ledger = read_metadata(meta)
+    assert ledger.entries == {"cg-a": L("10.0.2.4"), "cg-b": L("10.0.2.5")}
+    out = write_metadata(meta, ledger, {"cg-a": L("10.0.2.6"), "cg-b": L("10.0.2.5")}, {"cg-a"})
+    assert out == {"aciipr__0": "junk", "aciipr__x": "whatever",
+                   "aciipr__1": "cg-a=10.0.2.6,cg-b=10.0.2.5"}
 
 
 @pytest.mark.parametrize("ip,needle", [
