@@ -216,7 +216,8 @@ def register_command(**p):
         log.error("registration failed (exit %d); --on-failure exec: starting the app anyway",
                   code)
     if not settings.command:
-        sys.exit(code)
+        from .handoff import exit_now
+        exit_now(code)
     from .handoff import exec_command
     exec_command(settings.command)
 
