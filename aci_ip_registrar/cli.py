@@ -14,7 +14,8 @@ import click
 
 from . import errors as E
 from .config import (DEFAULT_ARM_ENDPOINT, Settings, check_ca_bundle, check_endpoint,
-                     check_member, check_number, parse_container_group_opt, parse_targets)
+                     check_member, check_number, parse_container_group_opt, parse_targets,
+                     split_targets)
 
 log = logging.getLogger("aci_ip_registrar")
 ENV = "ACI_IP_REGISTRAR_"
@@ -183,6 +184,56 @@ _TARGET_OPTIONS = _apply_options(
 )
 
 
+def _duty_options(drain: bool):
+    options = [
+        _opt("--interval", env="INTERVAL", type=float, default=60.0, show_default=True,
+             help="Seconds between verification passes (one read per resource; a write only "
+                  "on drift)."),
+        _opt("--deregister-timeout", env="DEREGISTER_TIMEOUT", type=float, default=30.0,
+             show_default=True, help="On SIGTERM, seconds allowed for removing our address."),
+        _opt("--health-port", env="HEALTH_PORT", type=int, default=None,
+             help="Serve /healthz and /readyz on this port (for ACI probes)."),
+        _opt("--health-host", env="HEALTH_HOST", default="0.0.0.0", show_default=True,
+             help="Address the health endpoint listens on."),
+    ]
+    if drain:
+        options.append(_opt("--drain-delay", env="DRAIN_DELAY", type=float, default=10.0,
+                            show_default=True,
+                            help="After deregistering, seconds to wait before the app gets "
+                                 "SIGTERM, so the gateway stops routing to it."))
+    return _apply_options(*options)
+
+
+def _duty_settings(p: dict) -> dict:
+    """The continuing modes' numbers, checked like the others (exit 3)."""
+    problems = [m for m in (check_number("--interval", p["interval"]),
+                            check_number("--deregister-timeout", p["deregister_timeout"]),
+                            check_number("--drain-delay", p.get("drain_delay", 0.0),
+                                         zero_ok=True)) if m]
+    port = p["health_port"]
+    if port is not None and not 0 <= port <= 65535:
+        problems.append(f"--health-port {port} must be 0-65535")
+    if problems:
+        raise E.ConfigError("; ".join(problems))
+    return dict(interval=p["interval"], deregister_timeout=p["deregister_timeout"],
+                drain_delay=p.get("drain_delay", 0.0),
+                health=(p["health_host"], port) if port is not None else None)
+
+
+def _stay(settings: Settings, p: dict, argv, first_tick: bool) -> int:
+    from .clients import Clients
+    from .discovery import discover
+    from .duty import OnDuty, keep
+    numbers = _duty_settings(p)
+    clients = Clients(settings.arm_endpoint, settings.ca_bundle, settings.poll_interval)
+    duty = OnDuty(settings, clients, lambda budget: discover(settings, clients, budget),
+                  supersede=settings.while_busy == "supersede")
+    try:
+        return keep(duty, argv, timeout=settings.timeout, first_tick=first_tick, **numbers)
+    finally:
+        clients.close()
+
+
 @main_group.command("register", help=REGISTER_HELP,
                     context_settings={"allow_interspersed_args": False})
 @_TARGET_OPTIONS
@@ -195,6 +246,10 @@ _TARGET_OPTIONS = _apply_options(
       show_default=True, help="On failure: exit non-zero, or log and exec the command anyway.")
 @_opt("--start-jitter", env="START_JITTER", type=float, default=0.0, show_default=True,
       help="Sleep a random 0..N seconds first (mass restarts).")
+@_opt("--supervise", env="SUPERVISE", is_flag=True,
+      help="Start COMMAND as a child and stay PID 1: forward signals, reap zombies, keep "
+           "verifying every --interval, deregister on SIGTERM; exit with the app's status.")
+@_duty_options(drain=True)
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 def register_command(**p):
     from . import logs
@@ -215,11 +270,22 @@ def register_command(**p):
     if code:
         log.error("registration failed (exit %d); --on-failure exec: starting the app anyway",
                   code)
+    if p["supervise"]:
+        sys.exit(_supervise(settings, p, output))
     if not settings.command:
         from .handoff import exit_now
         exit_now(code)
     from .handoff import exec_command
     exec_command(settings.command)
+
+
+def _supervise(settings: Settings, p: dict, output: str) -> int:
+    if not settings.command:
+        return _fail(E.UsageError("--supervise needs the app's command after --"), output)
+    try:
+        return _stay(settings, p, settings.command, first_tick=False)
+    except E.RegistrarError as exc:
+        return _fail(exc, output)
 
 
 def _stop_on_signals() -> None:
@@ -274,6 +340,36 @@ def deregister_command(**p):
     sys.exit(code)
 
 
+@main_group.command("watch")
+@_TARGET_OPTIONS
+@_opt("--ip", env="IP", help="Use this IP instead of discovering it.")
+@_opt("--interface", env="INTERFACE", help="Read the IP from this interface.")
+@_opt("--allow-any-ip", env="ALLOW_ANY_IP", is_flag=True, help="Allow public addresses.")
+@_duty_options(drain=False)
+def watch_command(**p):
+    """Sidecar: register, then keep verifying every --interval and repair drift; deregister on
+    SIGTERM and exit 0. Serves /healthz and /readyz with --health-port."""
+    from . import logs
+    logs.setup(p["verbose"], p["log_format"])
+    _stop_on_signals()
+    p.update(on_failure="exit", start_jitter=0.0, command=())
+    try:
+        settings = build_settings(p)
+        if settings.member is None:
+            settings.member = check_member(settings.container_group.name)
+        code = _stay(settings, p, None, first_tick=True)
+    except E.RegistrarError as exc:
+        code = _fail(exc, p["output"])
+    except E.Interrupted as stop:
+        code = _interrupted(stop, _empty_report(p), p["output"])
+    sys.exit(code)
+
+
+def _empty_report(p: dict):
+    from .runner import Report
+    return Report(None, None, bool(p.get("dry_run")))
+
+
 @main_group.command("status")
 @_TARGET_OPTIONS
 @_opt("--ip", env="IP", help="Check drift against this IP (else the member's ledger entry).")
@@ -307,6 +403,81 @@ def status_command(**p):
         sys.exit(_fail(exc, p["output"]))
     _emit(render_status(data, p["output"]))
     sys.exit(E.EXIT_OK if data["status"] == "in-sync" else E.EXIT_DRIFT)
+
+
+SYNC_HELP = """Reconcile every target with the container groups the ACI API lists.
+
+Lists the groups in each --scope (a subscription or resource group ID), keeps those matching
+every --tag KEY=VALUE, settles each one's state with a GET (lists show a stopped group as
+Succeeded), and plans all memberships at once: one write per gateway and per record set. A member
+whose group is gone, stopped, failed or renamed is pruned, unless the list was incomplete or the
+prune would remove more than --max-prune-share of a target's members or empty it (exit 7; --force
+overrides). Exit 0 when nothing changed, 9 when the pass wrote changes."""
+
+
+@main_group.command("sync", help=SYNC_HELP)
+@_TARGET_OPTIONS
+@_opt("--scope", "scopes", env="SCOPES", multiple=True, required=True, metavar="ID",
+      help="/subscriptions/{id} or /subscriptions/{id}/resourceGroups/{rg} (repeatable).")
+@_opt("--tag", "tags", env="TAG_SELECTOR", multiple=True, metavar="KEY=VALUE",
+      help="Only groups carrying this tag (repeatable; all must match).")
+@_opt("--member-tag", env="MEMBER_TAG", metavar="KEY",
+      help="Take each group's member name from this tag (default: the group's name).")
+@_opt("--prune/--no-prune", env="PRUNE", default=True, show_default=True,
+      help="Remove members whose groups are gone, stopped, failed or renamed.")
+@_opt("--max-prune-share", env="MAX_PRUNE_SHARE", type=float, default=0.3, show_default=True,
+      help="Refuse to prune more than this share of a target's members.")
+@_opt("--force", env="FORCE", is_flag=True, help="Prune past --max-prune-share, or empty a target.")
+@_opt("--interval", env="INTERVAL", type=float, default=0.0, show_default=True,
+      help="Seconds between passes; 0 runs one pass and exits.")
+@_opt("--health-port", env="HEALTH_PORT", type=int, default=None,
+      help="With --interval: serve /healthz and /readyz on this port.")
+@_opt("--health-host", env="HEALTH_HOST", default="0.0.0.0", show_default=True,
+      help="Address the health endpoint listens on.")
+def sync_command(**p):
+    from . import logs
+    from .clients import Clients
+    from .fleet import parse_scope, parse_tag_selector
+    from .output import render
+    from .planner import Guard
+    from .retry import Budget
+    from .runner import Report, sync
+    logs.setup(p["verbose"], p["log_format"])
+    _stop_on_signals()
+    output = p["output"]
+    p.update(ip=None, interface=None, allow_any_ip=False, on_failure="exit", start_jitter=0.0,
+             command=())
+    report = Report(None, None, bool(p["dry_run"]))
+    try:
+        settings = build_settings(p, member_required=False)
+        scopes = [parse_scope(s) for s in split_targets(p["scopes"])]
+        tags = dict(parse_tag_selector(t) for t in p["tags"])
+        share = p["max_prune_share"]
+        if not (math.isfinite(share) and 0 <= share <= 1):
+            raise E.ConfigError(f"--max-prune-share {share:g} must be between 0 and 1")
+        clients = Clients(settings.arm_endpoint, settings.ca_bundle, settings.poll_interval)
+
+        def one_pass(into=None):
+            into = into or Report(None, None, bool(p["dry_run"]))
+            return sync(settings, clients, Budget(settings.timeout), into, scopes, tags,
+                        p["member_tag"], p["prune"], Guard(share, p["force"]))
+        try:
+            if p["interval"]:
+                from .duty import FleetDuty, keep
+                p.update(deregister_timeout=1.0)
+                numbers = _duty_settings(p)
+                sys.exit(keep(FleetDuty(one_pass), None, timeout=settings.timeout,
+                              first_tick=True, **numbers))
+            one_pass(report)
+        finally:
+            clients.close()
+    except E.RegistrarError as exc:
+        sys.exit(_fail(exc, output, report))
+    except E.Interrupted as stop:
+        sys.exit(_interrupted(stop, report, output))
+    _emit(render(report, output))
+    changed = any(o.status in ("written", "would-write") for o in report.outcomes)
+    sys.exit(E.EXIT_CHANGED if changed else E.EXIT_OK)
 
 
 @main_group.command("exit-codes")

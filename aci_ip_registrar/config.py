@@ -134,8 +134,9 @@ def check_ip(value: str, allow_public: bool, source: str = "--ip") -> str:
         raise DiscoveryError(f"{source} {value!r} is not an IPv4 address") from None
     what = refused_kind(addr)
     if what:
-        raise DiscoveryError(f"{source} {addr} is a {what} address, which no container holds; "
-                             f"refusing to register it")
+        article = "an" if what[0] in "aeiou" else "a"
+        raise DiscoveryError(f"{source} {addr} is {article} {what} address, which no container "
+                             f"holds; refusing to register it")
     if is_public(addr) and not allow_public:
         raise DiscoveryError(f"{source} {addr} is a public address; ACI VNet groups have private "
                              f"IPs (--allow-any-ip allows public addresses)")

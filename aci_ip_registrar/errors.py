@@ -28,6 +28,7 @@ EXIT_PERMISSION = 5
 EXIT_REGISTRATION = 6
 EXIT_UNSAFE = 7
 EXIT_DRIFT = 8
+EXIT_CHANGED = 9
 EXIT_NOT_EXECUTABLE = 126
 EXIT_NOT_FOUND = 127
 EXIT_SIGHUP = 128 + signal.SIGHUP
@@ -50,6 +51,8 @@ EXIT_CODES = {
                  "another member or an unparseable ledger entry holds an exclusive target, an "
                  "auto-registered record",
     EXIT_DRIFT: "`status`: a target is not in sync with the member (drift found; nothing written)",
+    EXIT_CHANGED: "`sync`: the pass wrote changes (with `--dry-run`: would write them); the "
+                  "targets are now in sync",
     EXIT_NOT_EXECUTABLE: "the command was found but cannot be executed",
     EXIT_NOT_FOUND: "the command was not found",
     EXIT_SIGHUP: "stopped by SIGHUP before the app started (nothing new written, app not started)",

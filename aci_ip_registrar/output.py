@@ -30,6 +30,15 @@ def report_dict(report: Report) -> dict:
             })
     data = {"status": "ok", "member": report.member, "ip": report.ip, "ip_source": report.ip_source,
             "dry_run": report.dry_run, "offline": report.offline_reason, "targets": targets}
+    data["arm"] = {"target_reads": report.reads, "target_writes": report.writes}
+    if report.fleet is not None:
+        fleet = report.fleet
+        data["fleet"] = {"complete": fleet.complete, "problems": fleet.problems,
+                         "groups": [{"name": g.name, "resource_group": g.resource_group,
+                                     "member": g.member, "state": g.state,
+                                     "ip": g.ip if g.running else None}
+                                    for g in fleet.groups]}
+        data["arm"].update(list_pages=fleet.list_pages, group_reads=fleet.group_reads)
     if report.error is not None:
         data.update(status="error", exit_code=report.error.exit_code, error=report.error.message)
     return data
@@ -39,8 +48,16 @@ def render(report: Report, fmt: str) -> str:
     data = report_dict(report)
     if fmt == "json":
         return json.dumps(data, sort_keys=True)
-    lines = [f"member {data['member']}  ip {data['ip'] or '-'} ({report.ip_source or '-'})"
-             + ("  [dry run]" if report.dry_run else "")]
+    if report.fleet is not None:
+        f = data["fleet"]
+        running = sum(1 for g in f["groups"] if g["ip"])
+        lines = [f"fleet: {len(f['groups'])} group(s), {running} running"
+                 + ("" if f["complete"] else "  [incomplete: nothing pruned]")
+                 + ("  [dry run]" if report.dry_run else "")]
+        lines += [f"  problem: {p}" for p in f["problems"]]
+    else:
+        lines = [f"member {data['member']}  ip {data['ip'] or '-'} ({report.ip_source or '-'})"
+                 + ("  [dry run]" if report.dry_run else "")]
     if report.offline_reason:
         lines.append(f"offline plan: {report.offline_reason}")
     for t in data["targets"]:
@@ -55,6 +72,8 @@ def render(report: Report, fmt: str) -> str:
         for label, values in (("change", t["changes"]), ("note", t["notes"]),
                               ("foreign", t["foreign"]), ("refused", t["refusals"])):
             lines += [f"  {label + ':':<8} {v}" for v in values]
+    arm = data["arm"]
+    lines.append("ARM: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in arm.items()))
     if report.error is not None:
         lines.append(f"error (exit {report.error.exit_code}): {report.error.message}")
     return "\n".join(lines)

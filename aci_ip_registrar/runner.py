@@ -16,7 +16,8 @@ from typing import Any, Dict, List, Optional, Set
 
 from . import targets
 from .azure_errors import translate
-from .errors import CredentialUnavailable, RegistrarError, Retryable, UnsafePlanRefused
+from .errors import (CredentialUnavailable, RegistrarError, RegistrationFailed, Retryable,
+                     UnsafePlanRefused)
 from .ledger import Ledger
 from .planner import Guard, TargetPlan, plan_fleet
 from .retry import Budget, with_retries
@@ -61,6 +62,9 @@ class Report:
     offline_reason: Optional[str] = None
     error: Optional[RegistrarError] = None
     warned: Set[str] = field(default_factory=set)
+    reads: int = 0                       # ARM reads and writes of targets this run
+    writes: int = 0
+    fleet: Any = None                    # sync: the fleet.Fleet this pass planned from
 
     def pending(self) -> List[str]:
         return [o.plan.resource.label for o in self.outcomes if o.status == PENDING]
@@ -84,24 +88,28 @@ def _warn_foreign(ledger: Ledger, label: str, desired, report: Report) -> None:
         log.warning("%s: foreign ledger item %s: %s", label, item.describe(), fate)
 
 
-def plan_resource(resource: Resource, desired: Dict[str, Optional[str]], budget: Budget,
-                  report: Report, guard: Optional[Guard] = None) -> ResourcePlan:
-    """Read one resource and plan every desired membership on each of its targets."""
+def plan_resource(resource: Resource, desired, budget: Budget, report: Report,
+                  guard: Optional[Guard] = None) -> ResourcePlan:
+    """Read one resource and plan every desired membership on each of its targets. `desired`
+    maps member -> IP (None: leaves), or is a function of a target's ledger entries giving
+    that map (sync prunes the members a ledger names that no longer run)."""
+    report.reads += 1
     observed = call_translated(resource, resource.read, budget)
     plans, extra = {}, []
     refusals = list(resource.refusals(observed))
     for spec in resource.specs:
         child = spec.ref.child
         ledger = observed.ledgers[child]
-        _warn_foreign(ledger, spec.label, desired, report)
-        plan = plan_fleet(spec.label, observed.addresses[child], ledger.entries, desired,
+        want = desired(ledger.entries) if callable(desired) else desired
+        _warn_foreign(ledger, spec.label, want, report)
+        plan = plan_fleet(spec.label, observed.addresses[child], ledger.entries, want,
                           spec.mode, foreign=[f.describe() for f in ledger.foreign
-                                              if f.owner not in desired],
-                          own_foreign={m: len(ledger.foreign_of(m)) for m in desired},
+                                              if f.owner not in want],
+                          own_foreign={m: len(ledger.foreign_of(m)) for m in want},
                           guard=guard)
         plans[child] = plan
         refusals += [plan.refusal] if plan.refusal else []
-        if any(ip is not None for ip in desired.values()):
+        if any(ip is not None for ip in want.values()):
             extra += resource.changes(observed, spec)
     planned = ResourcePlan(resource, observed, plans, extra)
     if not planned.changed:
@@ -154,6 +162,7 @@ def _write_once(outcome: Outcome, desired, budget: Budget, attempt: int, superse
                         target=resource.label, code=busy)
     if not planned.changed:
         return
+    report.writes += 1
     after = call_translated(resource, resource.write, planned.observed, planned.body, budget)
     outcome.status = WRITTEN
     problems = verify(after, planned)
@@ -162,7 +171,7 @@ def _write_once(outcome: Outcome, desired, budget: Budget, attempt: int, superse
                         target=resource.label, code="ReadBackMismatch")
 
 
-def run_once(specs, desired: Dict[str, Optional[str]], clients, budget: Budget, report: Report,
+def run_once(specs, desired, clients, budget: Budget, report: Report,
              supersede: bool = False, guard: Optional[Guard] = None) -> Report:
     """Read and plan all, check all, then write each. Fills `report` as it goes; raises the
     first RegistrarError after recording which resources were written. `desired` maps each
@@ -231,6 +240,25 @@ def deregister(settings, clients, budget: Budget, report: Report) -> Report:
                     supersede=settings.while_busy == "supersede")
 
 
+def sync(settings, clients, budget: Budget, report: Report, scopes, tags, member_tag,
+         prune: bool, guard: Guard) -> Report:
+    """One fleet pass: list and settle the container groups, then plan every target for all of
+    them at once (one write per gateway, one per record set)."""
+    from .fleet import discover_fleet
+    fleet = discover_fleet(clients, scopes, tags, member_tag, budget)
+    report.fleet = fleet
+    report.member, report.ip_source = None, "ACI API"
+    log.info("fleet groups=%d running=%d complete=%s list_pages=%d group_reads=%d",
+             len(fleet.groups), len(fleet.running()), fleet.complete, fleet.list_pages,
+             fleet.group_reads)
+    run_once(settings.targets, fleet.desired(prune), clients, budget, report,
+             supersede=settings.while_busy == "supersede", guard=guard)
+    if not fleet.complete and prune:
+        raise RegistrationFailed(f"the fleet could not be read completely, so nothing was "
+                                 f"pruned: {'; '.join(fleet.problems)}")
+    return report
+
+
 def offline_report(specs, member: str, ip: str, report: Report, reason: str) -> Report:
     """What can be said without reading Azure: every target must come to hold this IP."""
     report.offline_reason = reason
@@ -247,7 +275,7 @@ def offline_report(specs, member: str, ip: str, report: Report, reason: str) -> 
     return report
 
 
-__all__ = ["Report", "ResourcePlan", "Outcome", "register", "deregister", "run_once", "offline_report", "plan_resource",
+__all__ = ["Report", "ResourcePlan", "Outcome", "register", "deregister", "sync", "run_once", "offline_report", "plan_resource",
            "check", "verify"]
 
 
@@ -266,37 +294,3 @@ def drift(outcome: Outcome) -> List[str]:
         if plan.remove:
             reasons.append(f"{plan.label}: stale {', '.join(plan.remove)} present")
     return reasons + list(outcome.plan.extra)
-
-
-class OnDuty:
-    """The continuing modes' duty (supervise, watch): `tick` is run_once with a fresh budget,
-    `deregister` leaves every target within a deadline. Soft errors are the caller's to log."""
-
-    def __init__(self, settings, clients, discover_ip, supersede: bool = False):
-        self.settings = settings
-        self.clients = clients
-        self.discover_ip = discover_ip            # budget -> (ip, source)
-        self.supersede = supersede
-        self.repairs = 0
-        self.member = settings.member
-
-    def tick(self) -> dict:
-        budget = Budget(self.settings.timeout)
-        ip, source = self.discover_ip(budget)
-        report = Report(self.member, ip, False, ip_source=source)
-        run_once(self.settings.targets, {self.member: ip}, self.clients, budget, report,
-                 supersede=self.supersede)
-        repaired = [r for o in report.outcomes if o.status == WRITTEN for r in drift(o)]
-        if repaired:
-            self.repairs += 1
-            log.warning("repaired drift: %s", "; ".join(repaired))
-        return {"member": self.member, "ip": ip, "repaired": repaired,
-                "targets": {o.plan.resource.label: o.status for o in report.outcomes}}
-
-    def deregister(self, seconds: float) -> dict:
-        report = Report(self.member, None, False, ip_source="deregister")
-        run_once(self.settings.targets, {self.member: None}, self.clients, Budget(seconds),
-                 report, supersede=self.supersede)
-        statuses = {o.plan.resource.label: o.status for o in report.outcomes}
-        log.info("deregistered member=%s targets=%s", self.member, statuses)
-        return statuses

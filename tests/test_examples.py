@@ -366,3 +366,60 @@ def test_template_env_vars_are_real_cli_options():
                                env={"COLUMNS": "400", "PATH": "/usr/bin:/bin"}).stdout
     known = set(re.findall(r"ACI_IP_REGISTRAR_[A-Z_]+", help_text))
     assert used <= known, used - known
+
+
+# --------------------------------------------------------------------------- fleet sync job
+
+SYNC_DIR = ROOT / "examples" / "sync"
+
+
+def test_sync_role_is_exactly_what_sync_needs():
+    role = _load(SYNC_DIR / "sync-role.json")
+    assert set(role["Actions"]) == EXPECTED_ACTIONS
+    assert role["NotActions"] == [] and role["DataActions"] == []
+
+
+def test_sync_job_env_names_are_the_clis():
+    from click.testing import CliRunner
+    from aci_ip_registrar.cli import main_group
+    job = _load(SYNC_DIR / "sync-job.json")
+    (res,) = _resources_of_type(job, "Microsoft.App/jobs")
+    assert res["identity"]["type"] == "UserAssigned"
+    assert res["properties"]["configuration"]["triggerType"] == "Schedule"
+    container = res["properties"]["template"]["containers"][0]
+    assert container["command"] == ["aci-ip-registrar"] and container["args"][0] == "sync"
+    named = set(re.findall(r"'(ACI_IP_REGISTRAR_[A-Z_]+|AZURE_CLIENT_ID)'",
+                           json.dumps(job)))
+    help_text = CliRunner().invoke(main_group, ["sync", "--help"], terminal_width=200).output
+    for name in named - {"AZURE_CLIENT_ID"}:
+        assert name in help_text, name
+    assert {"ACI_IP_REGISTRAR_SCOPES", "ACI_IP_REGISTRAR_TARGETS",
+            "ACI_IP_REGISTRAR_TAG_SELECTOR"} <= named
+
+
+# --------------------------------------------------------------------------- watcher sidecar
+
+SIDECAR = ROOT / "examples" / "aci" / "watcher-sidecar.yaml"
+
+
+def test_watcher_sidecar_uses_real_options_and_probe_paths():
+    from click.testing import CliRunner
+    from aci_ip_registrar.cli import main_group
+    text = SIDECAR.read_text()
+    assert 'command: ["aci-ip-registrar", "watch"]' in text
+    help_text = CliRunner().invoke(main_group, ["watch", "--help"], terminal_width=200).output
+    for name in set(re.findall(r"ACI_IP_REGISTRAR_[A-Z_]+", text)):
+        assert name in help_text, name
+    port = re.search(r"ACI_IP_REGISTRAR_HEALTH_PORT\s+value: '(\d+)'", text).group(1)
+    assert text.count(f"port: {port}") == 2
+    assert "path: /healthz" in text and "path: /readyz" in text
+
+
+def test_entrypoint_and_dockerfile_show_the_supervised_form():
+    from click.testing import CliRunner
+    from aci_ip_registrar.cli import main_group
+    help_text = CliRunner().invoke(main_group, ["register", "--help"], terminal_width=200).output
+    for text in (ENTRYPOINT.read_text(), DOCKERFILE.read_text()):
+        assert "ACI_IP_REGISTRAR_SUPERVISE=true" in text
+        for name in re.findall(r"ACI_IP_REGISTRAR_[A-Z_]+", text):
+            assert name in help_text, name
