@@ -242,11 +242,11 @@ def registrar_argv(targets: List[str], member: str, ip: str, extra=(), command=T
 
 def registrar_series(key: str, label: str, emu, env, targets: List[str], member: str,
                      ip_for: Callable[[int], str], extra=(), cmd: Optional[List[str]] = None,
-                     shown_cmd: str = "aci-ip-registrar") -> Series:
+                     shown_cmd: str = "aci-ip-registrar", cwd: Optional[str] = None) -> Series:
     def one(i: int) -> Dict[str, Any]:
         emu.clear_log()
         res = run(registrar_argv(targets, member, ip_for(i), extra=extra, cmd=cmd), env,
-                  timeout=180)
+                  timeout=180, cwd=cwd)
         return sample_from(res, emu)
     shown = " ".join([f"{shown_cmd} register"] + [f"-t {t.split('/providers/')[1]}"
                                                   for t in targets]
@@ -960,9 +960,11 @@ def measure(a, prep: Dict[str, Any], isolated_by: Optional[str]) -> int:
         if a.baseline:
             where = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-today-")))
             commit = export_ref(a.baseline, where)
+            # `python -m` puts the working directory first on sys.path: run from the export.
             today_env = dict(env, PYTHONPATH=str(where))
-            check = run([sys.executable, "-c", "import aci_ip_registrar as m; print(m.__file__); "
-                         f"import os; os.execv({DATE!r}, {STAMP!r})"], today_env, timeout=60)
+            check = run([sys.executable, "-c", "import aci_ip_registrar as m; print(m.__file__, flush=True); "
+                         f"import os; os.execv({DATE!r}, {STAMP!r})"], today_env, timeout=60,
+                        cwd=str(where))
             if commit and check.stdout.startswith(str(where)):
                 res["baseline"].update(measured=True, commit=commit,
                                        how=f"git archive {a.baseline} ({commit}), run as "
@@ -975,14 +977,14 @@ def measure(a, prep: Dict[str, Any], isolated_by: Optional[str]) -> int:
                     series.append(registrar_series(
                         f"today:noop:{cfg}", f"today ({a.baseline} {commit}): no-op boot, {cfg}",
                         emu, today_env, targets[cfg], member, lambda i, ip=ip: ip, cmd=today,
-                        shown_cmd=shown))
+                        shown_cmd=shown, cwd=str(where)))
                 today_targets = {"pool": [pool], "pool+dns": [pool, rec["today"]]}
                 for cfg, member, net in (("pool", "cg-today-a", 10), ("pool+dns", "cg-today-b", 11)):
                     series.append(registrar_series(
                         f"today:change:{cfg}", f"today ({a.baseline} {commit}): change boot, {cfg}",
                         emu, today_env, today_targets[cfg], member,
                         lambda i, net=net: f"10.0.{net}.{(i % 240) + 2}", cmd=today,
-                        shown_cmd=shown))
+                        shown_cmd=shown, cwd=str(where)))
             else:
                 res["baseline"]["note"] = f"could not run {a.baseline}: {check.tail(300)}"
         if a.with_az:
