@@ -6,6 +6,7 @@ fast with a message a person can act on.
 """
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -35,7 +36,28 @@ def _codes(exc) -> list:
             out.append(error.code)
         details = getattr(error, "details", None) or []
         error = details[0] if details else None
+    return out or _body_codes(exc)
+
+
+def _body_codes(exc) -> list:
+    """Codes from the raw body, keys in any case: NRP sometimes answers busy with
+    `Error`/`Code`/`Details` (cloud-provider-azure#792), which azure-core does not parse."""
+    try:
+        body = json.loads(exc.response.text())
+    except Exception:  # no response, not JSON: no code to read
+        return []
+    out = []
+    node = _key(body, "error") if isinstance(body, dict) else None
+    while isinstance(node, dict):
+        if _key(node, "code"):
+            out.append(str(_key(node, "code")))
+        details = _key(node, "details") or []
+        node = details[0] if isinstance(details, list) and details else None
     return out
+
+
+def _key(node: dict, name: str):
+    return next((v for k, v in node.items() if k.lower() == name), None)
 
 
 def _message(exc) -> str:

@@ -1,9 +1,9 @@
 """The IMDS managed-identity form (what an ACI container uses) for the benchmark, on loopback.
 
-An emulator that serves IMDS itself exports AZURE_POD_IDENTITY_AUTHORITY_HOST in its env(); then
-that is used as it is. An older emulator serves only the App Service form (IDENTITY_ENDPOINT +
-IDENTITY_HEADER): this small bridge answers the IMDS form by asking the emulator's App Service
-endpoint, so every token is still issued and logged by the emulator (the `tokens` column).
+An emulator that serves IMDS itself (`imds_authority`) is used as it is. An older one serves only
+the App Service form (IDENTITY_ENDPOINT + IDENTITY_HEADER): this small bridge answers the IMDS
+form by asking the emulator's App Service endpoint, so every token is still issued and logged by
+the emulator (the `tokens` column).
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import time
 import urllib.parse
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 IMDS_PATH = "/metadata/identity/oauth2/token"
 
@@ -78,13 +78,20 @@ class ImdsBridge:
         self.server.server_close()
 
 
-def imds_env(emu_env: Dict[str, str], stack) -> Dict[str, str]:
-    """The emulator's environment in the IMDS form: AZURE_POD_IDENTITY_AUTHORITY_HOST, and no
-    App Service variables. `stack` (an ExitStack) owns a bridge when one is needed."""
-    env = dict(emu_env)
-    if not env.get("AZURE_POD_IDENTITY_AUTHORITY_HOST"):
+def imds_env(emu, stack) -> Tuple[Dict[str, str], str]:
+    """The emulator's environment in the IMDS form (AZURE_POD_IDENTITY_AUTHORITY_HOST, no App
+    Service variables), and how it is served. `stack` (an ExitStack) owns a bridge if needed."""
+    env = dict(emu.env())
+    authority = getattr(emu, "imds_authority", None)
+    if authority:
+        env["AZURE_POD_IDENTITY_AUTHORITY_HOST"] = authority
+        how = "the emulator's own IMDS route"
+    elif env.get("AZURE_POD_IDENTITY_AUTHORITY_HOST"):
+        how = "the emulator's own IMDS route"
+    else:
         bridge = stack.enter_context(ImdsBridge(env["IDENTITY_ENDPOINT"], env["IDENTITY_HEADER"]))
         env["AZURE_POD_IDENTITY_AUTHORITY_HOST"] = bridge.authority
+        how = "bridged to the emulator's App Service endpoint"
     env.pop("IDENTITY_ENDPOINT", None)
     env.pop("IDENTITY_HEADER", None)
-    return env
+    return env, how

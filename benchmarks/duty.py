@@ -156,11 +156,12 @@ def _sync_pass(emu, env, n) -> dict:
             "missing_after_sync": len(_state(emu, n)["missing"])}
 
 
-def fleet_250(op: float) -> dict:
-    """One sync pass over 250 groups in 3 resource groups, 2 list pages, at a scaled op pace."""
+def fleet_pass(op: float, n: int = 250) -> dict:
+    """One sync pass over n groups in 3 resource groups (250: 2 list pages of 200), at a
+    scaled gateway operation pace."""
     from aci_ip_registrar.emulator import Emulator
     groups = []
-    for i in range(250):
+    for i in range(n):
         g = seeds.container_group(f"cg-{i:03d}", ip_for(i))
         g["id"] = g["id"].replace("/resourceGroups/rg-net/", f"/resourceGroups/rg-app-{i % 3}/")
         groups.append(g)
@@ -181,7 +182,7 @@ def fleet_250(op: float) -> dict:
                 "gateway_puts": sum(1 for e in log if e["kind"] == "write"
                                     and e.get("resource_id") == seeds.GW_ID.lower()),
                 "requests": {k: v for k, v in emu.counts().items()},
-                "missing": len(_state(emu, 250)["missing"])}
+                "groups": n, "missing": len(_state(emu, n)["missing"])}
 
 
 def idle_cost(interval: float, seconds: float) -> dict:
@@ -238,7 +239,7 @@ def main(argv=None) -> int:
                                 args.interval, args.op)
                           for mode in ("oneshot", "oneshot+sync", "watch")]}
     if not args.quick:
-        results["fleet_250"] = fleet_250(op=args.op)
+        results["fleet"] = [fleet_pass(args.op, n) for n in (10, 50, 250)]
         results["idle"] = idle_cost(interval=2.0, seconds=10.0)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=1) + "\n")
@@ -268,11 +269,16 @@ def table(results: dict) -> str:
         rows.append(f"| {r['mode']} (N={r['n']}, {r['fault_rate']:.0%} faults, If-Match "
                     f"ignored) | {r['missing_at_end']} | {r['writes_per_member']} | {conv} | "
                     f"{notes}; foreign intact: {r['foreign_intact']} |")
-    if "fleet_250" in results:
-        f = results["fleet_250"]
-        rows.append(f"\nsync over 250 groups (3 resource groups, 2 list pages, gateway op "
-                    f"{f['op_duration_s']} s): exit {f['exit']}, {f['seconds']} s, gateway PUTs "
-                    f"{f['gateway_puts']}, ARM {f['arm']}, missing {f['missing']}")
+    if "fleet" in results:
+        rows += ["\nOne `sync` pass (groups in 3 resource groups, list pages of 200, gateway "
+                 f"operation {results['fleet'][0]['op_duration_s']} s):\n",
+                 "| groups | list pages | group GETs | target reads | target writes | gateway "
+                 "PUTs | seconds | missing |", "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for f in results["fleet"]:
+            a = f["arm"]
+            rows.append(f"| {f['groups']} | {a['list_pages']} | {a['group_reads']} | "
+                        f"{a['target_reads']} | {a['target_writes']} | {f['gateway_puts']} | "
+                        f"{f['seconds']} | {f['missing']} |")
     if "idle" in results:
         for name, c in results["idle"].items():
             rows.append(f"\nidle {name}: RSS {c['rss_mb']} MB, CPU {c['cpu_s']} s over "

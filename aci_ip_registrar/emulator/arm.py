@@ -7,12 +7,12 @@ import logging
 import time
 from typing import Any, Callable, Dict, List, Optional
 
-from . import aci, dns, gateway, meta, routes
+from . import aci, dns, gateway, meta, operations, routes
 from .errors import ArmError, invalid_resource_type, method_not_allowed
 from .faults import Fault, FaultContext, fault_error
 from .reqlog import RequestLog
 from .state import Store
-from .tokens import claims_of, token_response
+from .tokens import claims_of, imds_token_response, token_response
 from .wire import Request, Response, error_response, new_guid
 
 logger = logging.getLogger(__name__)
@@ -23,7 +23,8 @@ HANDLERS: Dict[tuple, Handler] = {
     ("tenants", "GET"): meta.list_tenants,
     ("subscriptions", "GET"): meta.list_subscriptions,
     ("subscription", "GET"): meta.get_subscription,
-    ("operation", "GET"): gateway.poll,
+    ("operation", "GET"): operations.poll,
+    ("operation_result", "GET"): operations.result,
     ("gateway", "GET"): gateway.get,
     ("gateway", "PUT"): gateway.put,
     ("gateway", "PATCH"): gateway.patch,
@@ -31,7 +32,7 @@ HANDLERS: Dict[tuple, Handler] = {
     ("gateways", "GET"): gateway.list_,
     ("cgroup", "GET"): aci.get,
     ("cgroups", "GET"): aci.list_,
-    ("cgroup_action", "POST"): aci.restart,
+    ("cgroup_action", "POST"): aci.action,
 }
 for _z, _r in (("pzone", "precord"), ("zone", "record")):
     HANDLERS.update({
@@ -45,7 +46,7 @@ ANONYMOUS_OID = "00000000-0000-0000-0000-000000000000"
 
 
 def classify(method: str, route: routes.Route, path: str) -> str:
-    if route.kind == "operation" and method == "GET":
+    if route.kind in ("operation", "operation_result") and method == "GET":
         return "poll"
     if path.lower().startswith("/subscriptions"):
         if method == "GET":
@@ -87,6 +88,15 @@ def _finish_entry(entry: Dict[str, Any], resp: Response) -> None:
     entry["etag"] = resp.etag
 
 
+def _decode(body: Any) -> Any:
+    if not body:
+        return None
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
 class ArmApp:
     def __init__(self, store: Store, log: RequestLog) -> None:
         self.store = store
@@ -106,6 +116,10 @@ class ArmApp:
             resp.body = encode(resp.body)
         self._arm_headers(req, route, entry["kind"], resp)
         _finish_entry(entry, resp)
+        if self.store.knobs.log_bodies:
+            entry["request_body"] = _decode(req.body)
+            entry["response_body"] = _decode(resp.body)
+            entry["response_headers"] = dict(resp.headers)
         self.log.add(entry)
         return resp
 
@@ -120,6 +134,8 @@ class ArmApp:
             self._describe(route, entry)
             fault = self.store.faults.match(req.method, req.path)
             ctx = self._fault_context(req, route, entry) if fault else None
+        for hook in list(self.store.hooks):
+            hook(dict(entry))  # tests synchronise on the emulator's events, not on the clock
         if fault is not None:
             if fault.kind == "drop":
                 return Response(0, drop=True, fault="drop", resource_id=entry["resource_id"])
@@ -155,7 +171,7 @@ class ArmApp:
 
     def _describe(self, route: routes.Route, entry: Dict[str, Any]) -> None:
         """resource_id and etag_at_arrival for the log."""
-        if route.kind == "operation":
+        if route.kind in ("operation", "operation_result"):
             op = self.store.ops.get(route.op_id or "") or self.store.ops.get((route.op_id or "").lower())
             entry["resource_id"] = op.key if op else None
             return
@@ -163,9 +179,10 @@ class ArmApp:
             return
         entry["resource_id"] = route.key
         res = self.store.get(route.key)
+        if res is not None and res.kind == "gateway":
+            res = gateway.settle(self.store, res)
         if res is not None:
-            if res.kind == "gateway":
-                gateway.settle(self.store, res)
+            # The newest accepted etag (NRP's data store), even while an operation is queued.
             entry["etag_at_arrival"] = res.doc.get("etag")
 
     def _fault_context(self, req: Request, route: routes.Route, entry: Dict[str, Any]) -> FaultContext:
@@ -184,8 +201,9 @@ class ArmApp:
             action=routes.action_for(route, req.method),
             op_url=gateway.op_url(req, sub, location, op_id),
             subnet_id=gateway.subnet_of(gw.doc if gw else None),
-            retry_after=self.store.knobs.retry_after,
+            retry_after=self.store.knobs.scaled(self.store.knobs.retry_after),
             integer_retry_after=self.store.knobs.integer_retry_after,
+            busy_shape=self.store.busy_rng.choice(list(self.store.knobs.busy_shapes)),
         )
 
     def _dispatch(self, req: Request, route: routes.Route) -> Response:
@@ -212,13 +230,19 @@ class ArmApp:
 
 
 _TOKEN_FAULT_STATUS = {
-    "throttle": 429, "another_operation": 429, "conflict": 409, "unavailable": 503, "forbidden": 403,
+    "throttle": 429, "another_operation": 429, "busy": 429, "conflict": 409, "unavailable": 503, "forbidden": 403,
     "linked_forbidden": 403, "not_found": 404, "parent_not_found": 404,
 }
 
 
 class IdentityApp:
-    """The App Service managed-identity endpoint (plain HTTP on loopback, as App Service serves it)."""
+    """Managed-identity tokens on plain HTTP loopback, in both forms.
+
+    IMDS (what ACI containers use, MicrosoftDocs azure-docs container-instances-managed-identity.md):
+    GET /metadata/identity/oauth2/token?api-version=2018-02-01&resource=R with `Metadata: true`;
+    azure-identity and msal read its base URL from AZURE_POD_IDENTITY_AUTHORITY_HOST.
+    App Service (the option): GET /msi/token?api-version=2019-08-01&resource=R with X-IDENTITY-HEADER.
+    """
 
     def __init__(self, store: Store, log: RequestLog, secret: str, path: str, issued: List[str]) -> None:
         self.store, self.log, self.secret, self.path, self.issued = store, log, secret, path, issued
@@ -244,15 +268,23 @@ class IdentityApp:
         return resp
 
     def _token(self, req: Request) -> Response:
-        if req.path.rstrip("/").lower() != self.path.lower():
+        path = req.path.rstrip("/").lower()
+        imds = path == IMDS_PATH
+        if path != self.path.lower() and not imds:
             return Response(404, {"statusCode": 404, "message": f"No route for {req.path}."})
         if req.method != "GET":
             return Response(405, {"statusCode": 405, "message": f"The method {req.method} is not allowed."},
                             {"Allow": "GET"})
         with self.store.lock:
             tenant = self.store.tenant_id()
-        status, body, token = token_response(req.query, req.header("X-IDENTITY-HEADER"), self.secret, tenant)
+        if imds:
+            status, body, token = imds_token_response(req.query, req.header("Metadata"), tenant)
+        else:
+            status, body, token = token_response(req.query, req.header("X-IDENTITY-HEADER"), self.secret, tenant)
         if token:
             with self.store.lock:
                 self.issued.append(token)
         return Response(status, body)
+
+
+IMDS_PATH = "/metadata/identity/oauth2/token"

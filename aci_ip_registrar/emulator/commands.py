@@ -66,12 +66,22 @@ def _env(name: str) -> str:
               help="HTTP port for the managed-identity token endpoint (0 picks a free one).")
 @click.option("--seed", "seed_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               envvar=_env("SEED"), help="JSON seed file (see examples/emulator-seed.json).")
-@click.option("--op-duration", type=float, default=0.0, show_default=True, envvar=_env("OP_DURATION"),
-              help="Seconds an App Gateway operation stays InProgress ('inf' for ever).")
-@click.option("--retry-after", type=float, default=1.0, show_default=True, envvar=_env("RETRY_AFTER"),
+@click.option("--op-duration", type=float, default=60.0, show_default=True, envvar=_env("OP_DURATION"),
+              help="Seconds an App Gateway operation stays InProgress ('inf' for ever), queued then applying.")
+@click.option("--queued-share", type=float, default=0.5, show_default=True, envvar=_env("QUEUED_SHARE"),
+              help="Share of an operation spent queued (GET still shows the old gateway) before applying.")
+@click.option("--retry-after", type=float, default=10.0, show_default=True, envvar=_env("RETRY_AFTER"),
               help="Seconds sent as Retry-After on operation polls and 429s.")
-@click.option("--enforce-if-match/--no-enforce-if-match", default=True, show_default=True,
-              envvar=_env("ENFORCE_IF_MATCH"), help="Answer a stale If-Match on App Gateway with 412.")
+@click.option("--time-scale", type=float, default=1.0, show_default=True, envvar=_env("TIME_SCALE"),
+              help="Multiplies operation durations and Retry-After (e.g. 0.01 for a fast demo).")
+@click.option("--aci-op-duration", type=float, default=20.0, show_default=True, envvar=_env("ACI_OP_DURATION"),
+              help="Seconds a container group start or restart takes.")
+@click.option("--integer-retry-after/--decimal-retry-after", default=True, show_default=True,
+              envvar=_env("INTEGER_RETRY_AFTER"), help="Retry-After in whole seconds (as the spec types it).")
+@click.option("--identity-form", type=click.Choice(["imds", "appservice"]), default="imds", show_default=True,
+              envvar=_env("IDENTITY_FORM"), help="Managed-identity variables to export: IMDS (as in ACI) or App Service.")
+@click.option("--enforce-if-match/--no-enforce-if-match", default=False, show_default=True,
+              envvar=_env("ENFORCE_IF_MATCH"), help="Answer a stale If-Match on App Gateway with 412 (Azure: unconfirmed).")
 @click.option("--on-concurrent-put", type=click.Choice(["supersede", "reject"]), default="supersede",
               show_default=True, envvar=_env("ON_CONCURRENT_PUT"),
               help="A gateway PUT during another operation cancels it, or gets 429 "
@@ -82,8 +92,10 @@ def _env(name: str) -> str:
               help="Also write the export lines to this file.")
 @click.option("--quiet", is_flag=True, help="Do not log each request on stderr.")
 def emulator_command(port: int, identity_port: int, seed_file: Optional[Path], op_duration: float,
-                     retry_after: float, enforce_if_match: bool, on_concurrent_put: str,
-                     workdir: Optional[Path], env_file: Optional[Path], quiet: bool) -> None:
+                     queued_share: float, retry_after: float, time_scale: float, aci_op_duration: float,
+                     integer_retry_after: bool, identity_form: str, enforce_if_match: bool,
+                     on_concurrent_put: str, workdir: Optional[Path], env_file: Optional[Path],
+                     quiet: bool) -> None:
     """Serve the loopback ARM emulator until interrupted.
 
     Prints, as shell export lines on stdout, everything a client needs (endpoint, CA bundle,
@@ -94,7 +106,9 @@ def emulator_command(port: int, identity_port: int, seed_file: Optional[Path], o
     _stderr_logging(quiet)
     try:
         emu = Emulator(seed_file, port=port, identity_port=identity_port, op_duration=op_duration,
-                       retry_after=retry_after, enforce_if_match=enforce_if_match,
+                       queued_share=queued_share, retry_after=retry_after, time_scale=time_scale,
+                       aci_op_duration=aci_op_duration, integer_retry_after=integer_retry_after,
+                       identity_form=identity_form, enforce_if_match=enforce_if_match,
                        on_concurrent_put=on_concurrent_put, workdir=workdir)
         emu.start()
     except (OSError, ValueError) as exc:
@@ -108,8 +122,9 @@ def emulator_command(port: int, identity_port: int, seed_file: Optional[Path], o
     click.echo(exports, nl=False)
     sys.stdout.flush()
     _detach_stdout()
-    logger.warning("emulator listening on %s (identity endpoint %s, subscription %s); Ctrl-C to stop",
-                   emu.base_url, emu.identity_endpoint, emu.subscription_id)
+    logger.warning("emulator listening on %s (identity %s, subscription %s); Ctrl-C to stop",
+                   emu.base_url, emu.imds_authority if identity_form == "imds" else emu.identity_endpoint,
+                   emu.subscription_id)
     previous = None
     try:
         previous = signal.signal(signal.SIGTERM, _interrupt)

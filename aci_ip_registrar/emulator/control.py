@@ -29,21 +29,14 @@ class Emulator:
         seed: Union[None, Dict[str, Any], str, Path] = None,
         *,
         port: int = 0,
-        op_duration: float = 0.0,
-        retry_after: float = 1.0,
-        enforce_if_match: bool = True,
-        on_concurrent_put: str = "supersede",
         workdir: Union[None, str, Path] = None,
         identity_port: int = 0,
-        page_size: int = 100,
-        integer_retry_after: bool = False,
+        **knobs: Any,
     ) -> None:
+        """Knobs (op_duration, retry_after, enforce_if_match, time_scale, ...) default to Azure's
+        behaviour; see docs/emulator.md."""
         self._store = Store()
-        self._store.knobs.update(
-            op_duration=op_duration, retry_after=retry_after, enforce_if_match=enforce_if_match,
-            on_concurrent_put=on_concurrent_put, page_size=page_size,
-            integer_retry_after=integer_retry_after,
-        )
+        self.set(**knobs)
         self._log = RequestLog()
         self.issued_tokens: List[str] = []
         self.identity_header = secrets.token_urlsafe(24)
@@ -131,15 +124,26 @@ class Emulator:
     def identity_endpoint(self) -> str:
         return self._server("identity").base_url + IDENTITY_PATH
 
+    @property
+    def imds_authority(self) -> str:
+        """The IMDS base URL for AZURE_POD_IDENTITY_AUTHORITY_HOST (azure-identity and msal read it)."""
+        return self._server("identity").base_url
+
     def env(self) -> Dict[str, str]:
-        return {
+        """What a client needs. The identity variables follow the identity_form knob: IMDS
+        (AZURE_POD_IDENTITY_AUTHORITY_HOST, as in an ACI container) or App Service
+        (IDENTITY_ENDPOINT + IDENTITY_HEADER)."""
+        env = {
             "ACI_IP_REGISTRAR_ARM_ENDPOINT": self.base_url,
             "ACI_IP_REGISTRAR_CA_BUNDLE": self.ca_path,
             "REQUESTS_CA_BUNDLE": self.ca_path,
-            "IDENTITY_ENDPOINT": self.identity_endpoint,
-            "IDENTITY_HEADER": self.identity_header,
-            "AZURE_SUBSCRIPTION_ID": self.subscription_id,
         }
+        if self.knobs["identity_form"] == "appservice":
+            env.update(IDENTITY_ENDPOINT=self.identity_endpoint, IDENTITY_HEADER=self.identity_header)
+        else:
+            env["AZURE_POD_IDENTITY_AUTHORITY_HOST"] = self.imds_authority
+        env["AZURE_SUBSCRIPTION_ID"] = self.subscription_id
+        return env
 
     @property
     def subscription_id(self) -> str:
@@ -164,33 +168,54 @@ class Emulator:
         key = resource_id.rstrip("/").lower()
         with self._store.lock:
             res = self._store.get(key)
+            if res is not None and res.kind == "gateway":
+                res = gateway.settle(self._store, res)
+                return copy.deepcopy(gateway.visible(self._store, res)) if res is not None else None
             if res is not None:
-                if res.kind == "gateway":
-                    gateway.settle(self._store, res)
+                if res.kind == "cgroup":
+                    aci.settle(self._store, res)
                 doc = dns.render_zone(self._store, res) if res.kind in ("pzone", "zone") else res.doc
                 return copy.deepcopy(doc)
-            for gw in self._store.of_kind("gateway"):
+            for gw in list(self._store.of_kind("gateway")):
                 gw_key = gw.doc["id"].lower() + "/"
                 if key.startswith(gw_key):
-                    gateway.settle(self._store, gw)
+                    gw = gateway.settle(self._store, gw)
+                    if gw is None:
+                        return None
                     coll, _, name = key[len(gw_key):].partition("/")
-                    for ckey, items in gw.doc["properties"].items():
+                    for ckey, items in gateway.visible(self._store, gw)["properties"].items():
                         if ckey.lower() == coll and isinstance(items, list):
                             for item in items:
                                 if isinstance(item, dict) and str(item.get("name", "")).lower() == name:
                                     return copy.deepcopy(item)
         return None
 
+    def _cgroup(self, resource_id: str) -> Any:
+        res = self._store.get(resource_id.lower(), "cgroup")
+        if res is None:
+            raise KeyError(f"no container group {resource_id}")
+        return res
+
     def restart_container_group(self, resource_id: str, new_ip: Optional[str] = None) -> str:
+        """Restart at once (a platform restart); returns the new private IP."""
         with self._store.lock:
-            res = self._store.get(resource_id.lower(), "cgroup")
-            if res is None:
-                raise KeyError(f"no container group {resource_id}")
-            return aci.restart_group(self._store, res, new_ip)
+            return aci.restart_group(self._store, self._cgroup(resource_id), new_ip)
+
+    def stop_container_group(self, resource_id: str) -> None:
+        """Stop at once: state Stopped, the private IP released."""
+        with self._store.lock:
+            aci.stop_group(self._store, self._cgroup(resource_id))
+
+    def start_container_group(self, resource_id: str, new_ip: Optional[str] = None) -> str:
+        """Start at once; returns the (new) private IP."""
+        with self._store.lock:
+            return aci.start_group(self._store, self._cgroup(resource_id), new_ip)
 
     def set(self, **knobs: Any) -> None:
         with self._store.lock:
             self._store.knobs.update(**knobs)
+            if "busy_seed" in knobs:
+                self._store.busy_rng.seed(self._store.knobs.busy_seed)
 
     @property
     def knobs(self) -> Dict[str, Any]:
@@ -221,6 +246,21 @@ class Emulator:
 
     def counts(self) -> Dict[str, int]:
         return self._log.counts()
+
+    def add_request_hook(self, hook: Any) -> Any:
+        """Call hook(entry) for every ARM request on arrival, before any fault takes effect and before
+        it is handled, in the request's thread (tests act at an exact point instead of sleeping)."""
+        self._store.hooks.append(hook)
+        return hook
+
+    def remove_request_hook(self, hook: Any) -> None:
+        if hook in self._store.hooks:
+            self._store.hooks.remove(hook)
+
+    def wait_for(self, predicate: Any, timeout: float = 30.0) -> Dict[str, Any]:
+        """Block until a logged request satisfies predicate(entry); return that entry.
+        TimeoutError if none does within timeout seconds."""
+        return self._log.wait_for(predicate, timeout)
 
     def add_log_listener(self, listener: Any) -> None:
         """Call listener(entry) after every request (the CLI uses it for its access log)."""
@@ -273,9 +313,15 @@ class Emulator:
             return Response(200, doc)
         if what == "restart" and method == "POST":
             return Response(200, {"ip": self.restart_container_group(req.query.get("id", ""), req.query.get("ip"))})
+        if what == "start" and method == "POST":
+            return Response(200, {"ip": self.start_container_group(req.query.get("id", ""), req.query.get("ip"))})
+        if what == "stop" and method == "POST":
+            self.stop_container_group(req.query.get("id", ""))
+            return Response(204)
         raise ArmError(404, "NotFound", f"No emulator route {method} {req.path}.")
 
 
 def _jsonable(knobs: Dict[str, Any]) -> Dict[str, Any]:
     # json has no infinity; "inf" round-trips through float().
-    return {k: ("inf" if isinstance(v, float) and v == float("inf") else v) for k, v in knobs.items()}
+    return {k: ("inf" if isinstance(v, float) and v == float("inf") else list(v) if isinstance(v, tuple) else v)
+            for k, v in knobs.items()}

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, Optional, Tuple
 
 from .errors import ArmError, bad_request, parent_not_found
+from .limits import check_tags, drop_metadata_keys_with_spaces, drop_tags_with_colons, lower_resource_group
 from .state import Resource, Store
 from .wire import Request, Response, etag_matches, new_guid, paginate
 
@@ -89,6 +90,10 @@ def clean_properties(props: Any, rtype: str, flavor: Flavor) -> Dict[str, Any]:
             continue
         out[canon] = copy.deepcopy(value)
     _validate(out, rtype, own_key, flavor)
+    if "metadata" in out:
+        check_tags(out["metadata"], "metadata")
+        if flavor is PRIVATE:
+            out["metadata"] = drop_metadata_keys_with_spaces(out["metadata"])
     return out
 
 
@@ -157,11 +162,13 @@ def record_doc(zone_doc: Dict[str, Any], rtype: str, name: str, props: Dict[str,
 
 def zone_doc(zone_id: str, body: Dict[str, Any], etag: str, flavor: Flavor) -> Dict[str, Any]:
     doc: Dict[str, Any] = {
-        "id": zone_id, "name": zone_id.rsplit("/", 1)[-1].lower(), "type": flavor.zone_type,
+        "id": lower_resource_group(zone_id) if flavor is PRIVATE else zone_id,
+        "name": zone_id.rsplit("/", 1)[-1].lower(), "type": flavor.zone_type,
         "etag": etag, "location": body.get("location") or "global",
     }
     if isinstance(body.get("tags"), dict):
-        doc["tags"] = dict(body["tags"])
+        check_tags(body["tags"])
+        doc["tags"] = dict(drop_tags_with_colons(body["tags"]) if flavor is PRIVATE else body["tags"])
     props = body.get("properties") if isinstance(body.get("properties"), dict) else {}
     doc["properties"] = {"internalId": props.get("internalId") or new_guid()} if flavor is PRIVATE else {}
     return doc
@@ -331,7 +338,9 @@ def put_zone(store: Store, req: Request, route: Any) -> Response:
         res = store.get(route.key, flavor.zone_kind)
         return _ok(201, render_zone(store, res))
     if "tags" in body:
-        res.doc["tags"] = dict(body.get("tags") or {})
+        tags = body.get("tags") or {}
+        check_tags(tags)
+        res.doc["tags"] = dict(drop_tags_with_colons(tags) if flavor is PRIVATE else tags)
     res.doc["etag"] = new_guid()
     return _ok(200, render_zone(store, res))
 

@@ -17,6 +17,7 @@ class ArmError(Exception):
         details: Optional[List[Dict[str, Any]]] = None,
         headers: Optional[Dict[str, str]] = None,
         target: Optional[str] = None,
+        capitalised: bool = False,
     ) -> None:
         super().__init__(f"{status} {code}: {message}")
         self.status = status
@@ -25,6 +26,7 @@ class ArmError(Exception):
         self.details = details
         self.headers = dict(headers or {})
         self.target = target
+        self.capitalised = capitalised
 
     def body(self) -> Dict[str, Any]:
         error: Dict[str, Any] = {"code": self.code, "message": self.message}
@@ -32,7 +34,18 @@ class ArmError(Exception):
             error["target"] = self.target
         if self.details is not None:
             error["details"] = self.details
+        if self.capitalised:
+            # Some NRP answers spell every key capitalised (cloud-provider-azure#792).
+            return {"Error": _capitalise(error)}
         return {"error": error}
+
+
+def _capitalise(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k[:1].upper() + k[1:]: _capitalise(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_capitalise(v) for v in node]
+    return node
 
 
 def bad_request(code: str, message: str, **kw: Any) -> ArmError:

@@ -15,7 +15,7 @@ from .wire import retry_after_headers
 # Answered at request arrival, before routing.
 REQUEST_KINDS = frozenset(
     {
-        "throttle", "another_operation", "conflict", "server_error", "unavailable", "drop",
+        "throttle", "another_operation", "busy", "conflict", "server_error", "unavailable", "drop",
         "delay", "forbidden", "linked_forbidden", "not_found", "parent_not_found",
     }
 )
@@ -64,7 +64,8 @@ class FaultContext:
     op_url: Optional[str] = None
     subnet_id: Optional[str] = None
     retry_after: float = 1.0
-    integer_retry_after: bool = False
+    integer_retry_after: bool = True
+    busy_shape: str = "retryable"  # drawn from the busy_shapes knob for a `busy` fault
 
 
 class FaultTable:
@@ -161,14 +162,28 @@ def fault_error(fault: Fault, ctx: FaultContext) -> ArmError:
             "For more information, see - https://aka.ms/srpthrottlinglimits",
             headers=_retry(fault, ctx, True),
         )
+    if kind == "busy":
+        shape = fault.params.get("shape") or ctx.busy_shape
+        kind = "conflict" if shape == "conflict" else "another_operation"
+        fault = Fault(fault.id, kind, fault.method, fault.path, fault.remaining, fault.probability,
+                      fault.rng, dict(fault.params, capitalised=shape == "retryable_caps"))
     if kind == "another_operation":
+        # NRP's busy 429: RetryableError with the detail RetryableErrorDueToAnotherOperation
+        # (bosh-azure-cpi#179); capitalised=True spells the keys Error/Code/Message
+        # (cloud-provider-azure#792).
         return ArmError(
-            429, "RetryableErrorDueToAnotherOperation",
-            f"Operation on resource {scope} is blocked because another operation is in progress "
-            "on this or a dependent resource. Retry the request after the time in Retry-After.",
+            429, "RetryableError", "A retryable error occurred.",
+            details=[{
+                "code": "RetryableErrorDueToAnotherOperation",
+                "message": f"Operation on resource {scope} is not allowed because another operation "
+                "is in progress on the resource. Retry the request after the time specified in "
+                "Retry-After header.",
+            }],
             headers=_retry(fault, ctx, True),
+            capitalised=bool(fault.params.get("capitalised")),
         )
     if kind == "conflict":
+        # azure-cli#2120
         return ArmError(
             409, "AnotherOperationInProgress",
             "Another operation on this or dependent resource is in progress. To retrieve status "

@@ -1,6 +1,9 @@
-"""Application Gateway: whole-gateway PUT as a long-running operation, GET, PATCH of tags, DELETE.
+"""Application Gateway: PUT and DELETE as long-running operations, GET, PATCH of tags.
 
-Operation status is computed lazily from the clock when something looks (no timer threads).
+An operation is queued, then applying, then done (azure-wire-notes 12.2): while queued, GET still
+shows the previous document as Succeeded; only while applying does it show the new body as
+Updating (or Deleting). Any write (PUT, tags PATCH, DELETE) supersedes a running operation
+(azure-cli#21156). Status is computed lazily from the clock when something looks (no timers).
 """
 
 from __future__ import annotations
@@ -10,10 +13,12 @@ from typing import Any, Dict, Optional
 
 from .errors import ArmError, invalid_format, resource_not_found
 from .gateway_doc import TYPE, build, stamp
+from .limits import check_tags
 from .state import Operation, Resource, Store
-from .wire import Request, Response, etag_matches, new_guid, paginate, retry_after_headers, weak_etag
+from .wire import Request, Response, etag_matches, knob_retry_after, new_guid, paginate, weak_etag
 
 OPERATION_NAME = "PutApplicationGatewayOperation"
+DELETE_OPERATION_NAME = "DeleteApplicationGatewayOperation"
 JOIN_ACTION = "Microsoft.Network/virtualNetworks/subnets/join/action"
 
 
@@ -69,34 +74,56 @@ def subnet_of(doc: Optional[Dict[str, Any]]) -> Optional[str]:
     return None
 
 
+def _timeline(store: Store, op: Operation):
+    """(end of the queued phase, end of the operation) from the knobs, read when a status is computed."""
+    total = store.knobs.scaled(store.knobs.op_duration)
+    return op.started + total * store.knobs.queued_share, op.started + total
+
+
 def due(store: Store, op: Operation) -> bool:
-    return store.now() - op.started >= store.knobs.op_duration
+    return store.now() >= _timeline(store, op)[1]
 
 
-def settle(store: Store, res: Resource) -> None:
-    """Apply the in-flight operation's outcome once op_duration has passed (read lazily)."""
+def queued(store: Store, op: Operation) -> bool:
+    return op.final is None and store.now() < _timeline(store, op)[0]
+
+
+def settle(store: Store, res: Resource) -> Optional[Resource]:
+    """Apply the in-flight operation's outcome once it is due. None if a delete removed the gateway."""
     if not res.op_id:
-        return
+        return res
     op = store.ops[res.op_id]
     if op.final is None and not due(store, op):
-        return
+        return res
     if op.final is None:
         _finish(op, op.outcome, op.error)
+    if op.final == "Succeeded" and op.kind == "delete":
+        store.resources.pop(op.key, None)
+        return None
     if op.final == "Succeeded":
         stamp(res.doc, res.doc["etag"], "Succeeded")
     elif res.prev_doc is not None:
-        # A failed or cancelled update leaves the earlier configuration in place.
+        # A failed or cancelled operation leaves the earlier configuration in place.
         res.doc = res.prev_doc
         stamp(res.doc, weak_etag(), "Failed" if op.final == "Failed" else "Succeeded")
     else:  # a create that did not complete
         stamp(res.doc, res.doc["etag"], "Failed" if op.final == "Failed" else "Canceled")
     res.op_id, res.prev_doc = None, None
+    return res
+
+
+def visible(store: Store, res: Resource) -> Dict[str, Any]:
+    """The document a GET shows: the previous one while an operation is still queued."""
+    if res.op_id and res.prev_doc is not None and queued(store, store.ops[res.op_id]):
+        return res.prev_doc
+    return res.doc
 
 
 def in_flight(store: Store, res: Optional[Resource]) -> Optional[Operation]:
     if res is None or not res.op_id:
         return None
-    settle(store, res)
+    if settle(store, res) is None:
+        return None
     return store.ops[res.op_id] if res.op_id else None
 
 
@@ -108,23 +135,47 @@ def op_url(req: Request, sub: str, location: str, op_id: str) -> str:
     )
 
 
-def busy_error(store: Store, rid: str, running: Operation) -> ArmError:
+def result_url(req: Request, sub: str, location: str, op_id: str) -> str:
+    return op_url(req, sub, location, op_id).replace("/operations/", "/operationResults/")
+
+
+def busy_error(store: Store, req: Request, sub: str, rid: str, running: Operation, location: str,
+               shape: Optional[str] = None) -> ArmError:
+    """One of Azure's three answers to a write while another operation holds the gateway."""
+    if shape is None:
+        shape = store.busy_rng.choice(list(store.knobs.busy_shapes))
+    name = DELETE_OPERATION_NAME if running.kind == "delete" else OPERATION_NAME
+    if shape == "conflict":  # azure-cli#2120
+        return ArmError(
+            409, "AnotherOperationInProgress",
+            "Another operation on this or dependent resource is in progress. To retrieve status "
+            f"of the operation use uri: {op_url(req, sub, location, running.id)}.",
+            details=[],
+        )
+    # bosh-azure-cpi#179; capitalised keys: cloud-provider-azure#792
     return ArmError(
-        429,
-        "RetryableErrorDueToAnotherOperation",
-        f"Operation {OPERATION_NAME} on resource {rid} cannot run while operation "
-        f"{OPERATION_NAME} ({running.id}) is in progress on this resource. "
-        "Retry the request after the time in Retry-After.",
-        headers=retry_after_headers(store.knobs.retry_after, store.knobs.integer_retry_after),
+        429, "RetryableError", "A retryable error occurred.",
+        details=[{
+            "code": "RetryableErrorDueToAnotherOperation",
+            "message": f"Operation {OPERATION_NAME} (00000000-0000-0000-0000-000000000000) on resource "
+            f"{rid} is not allowed because operation {name} ({running.id}) is in progress on the "
+            "resource. Retry the request after the time specified in Retry-After header.",
+        }],
+        headers=knob_retry_after(store.knobs),
+        capitalised=shape == "retryable_caps",
     )
 
 
 # -- handlers -----------------------------------------------------------------------------------------
-def _require(store: Store, route: Any) -> Resource:
+def _current(store: Store, route: Any) -> Optional[Resource]:
     res = store.get(route.key, "gateway")
+    return settle(store, res) if res is not None else None
+
+
+def _require(store: Store, route: Any) -> Resource:
+    res = _current(store, route)
     if res is None:
         raise resource_not_found(TYPE, route.name, route.rg)
-    settle(store, res)
     return res
 
 
@@ -161,19 +212,42 @@ def _ok(status: int, doc: Dict[str, Any], **extra: Any) -> Response:
 
 
 def get(store: Store, req: Request, route: Any) -> Response:
-    return _ok(200, _require(store, route).doc)
+    return _ok(200, visible(store, _require(store, route)))
+
+
+def _supersede(store: Store, req: Request, route: Any, res: Resource, running: Optional[Operation],
+               new_id: str) -> None:
+    """Reject (on_concurrent_put=reject) or cancel the running operation."""
+    if running is None:
+        return
+    if store.knobs.on_concurrent_put == "reject":
+        raise busy_error(store, req, route.sub, res.doc["id"], running, res.doc.get("location") or "")
+    _finish(running, "Canceled", _superseded_error(running.id, new_id))
+
+
+def _op_headers(store: Store, req: Request, route: Any, location: str, op: Operation,
+                with_location: bool = False) -> Dict[str, str]:
+    headers = {
+        "Azure-AsyncOperation": op_url(req, route.sub, location, op.id),
+        "Azure-AsyncNotification": "Enabled",
+        **knob_retry_after(store.knobs),
+    }
+    if with_location:
+        headers["Location"] = result_url(req, route.sub, location, op.id)
+    return headers
 
 
 def put(store: Store, req: Request, route: Any) -> Response:
-    res = store.get(route.key, "gateway")
+    res = _current(store, route)
     running = in_flight(store, res)
     rid = res.doc["id"] if res else route.resource_id
     _check_preconditions(store, req, res, rid)
     body = req.json_object()
+    check_tags(body.get("tags"))
     doc = build(body, rid, res.doc if res else None)
-    if running is not None and store.knobs.on_concurrent_put == "reject":
-        raise busy_error(store, rid, running)
     op = Operation(id=new_guid(), key=rid.lower(), resource_id=rid, started=store.now())
+    if res is not None:
+        _supersede(store, req, route, res, running, op.id)
     fault = store.faults.match(req.method, req.path, operation=True)
     if fault is not None:
         op.fault = fault.kind
@@ -186,8 +260,6 @@ def put(store: Store, req: Request, route: Any) -> Response:
     prev = None
     if res is not None:
         prev = res.prev_doc if running is not None and res.prev_doc is not None else res.doc
-        if running is not None:
-            _finish(running, "Canceled", _superseded_error(running.id, op.id))
     stamp(doc, weak_etag(), "Updating")
     store.ops[op.id] = op
     created = res is None
@@ -195,11 +267,7 @@ def put(store: Store, req: Request, route: Any) -> Response:
         res = Resource("gateway", doc)
         store.resources[op.key] = res
     res.doc, res.op_id, res.prev_doc = doc, op.id, copy.deepcopy(prev) if prev else None
-    headers = {
-        "Azure-AsyncOperation": op_url(req, route.sub, doc["location"], op.id),
-        "Azure-AsyncNotification": "Enabled",
-        **retry_after_headers(store.knobs.retry_after, store.knobs.integer_retry_after),
-    }
+    headers = _op_headers(store, req, route, doc["location"], op)
     return _ok(201 if created else 200, doc, headers=headers, op_id=op.id, op_status="InProgress", fault=op.fault)
 
 
@@ -210,52 +278,50 @@ def patch(store: Store, req: Request, route: Any) -> Response:
     tags = body.get("tags", {})
     if not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values()):
         raise invalid_format("tags", "Tags must be an object of string values.")
+    check_tags(tags)
     running = in_flight(store, res)
-    if running is not None and store.knobs.on_concurrent_put == "reject":
-        raise busy_error(store, res.doc["id"], running)
+    # A tags-only PATCH supersedes a running update too (azure-cli#21156).
+    _supersede(store, req, route, res, running, new_guid())
+    res = settle(store, res)
+    if res is None:
+        raise resource_not_found(TYPE, route.name, route.rg)
     res.doc["tags"] = dict(tags)
     stamp(res.doc, weak_etag(), res.doc["properties"]["provisioningState"])
     return _ok(200, res.doc)
 
 
 def delete(store: Store, req: Request, route: Any) -> Response:
-    res = store.get(route.key, "gateway")
+    """DELETE is a long-running operation in the spec (202, polled; final state via Location)."""
+    res = _current(store, route)
     if res is None:
-        return Response(204)
+        return Response(204, resource_id=route.key)
     _check_preconditions(store, req, res, res.doc["id"])
     running = in_flight(store, res)
-    if running is not None:
-        _finish(running, "Canceled", {"code": "Canceled", "message": "Operation was canceled."})
-    del store.resources[route.key]
-    return Response(200, resource_id=route.key)
+    op = Operation(id=new_guid(), key=route.key, resource_id=res.doc["id"], started=store.now(), kind="delete")
+    _supersede(store, req, route, res, running, op.id)
+    prev = res.prev_doc if running is not None and res.prev_doc is not None else res.doc
+    doc = copy.deepcopy(prev)
+    stamp(doc, doc["etag"], "Deleting")
+    store.ops[op.id] = op
+    res.doc, res.op_id, res.prev_doc = doc, op.id, copy.deepcopy(prev)
+    headers = _op_headers(store, req, route, doc.get("location") or "", op, with_location=True)
+    return Response(202, None, headers, resource_id=route.key, op_id=op.id, op_status="InProgress")
 
 
 def list_(store: Store, req: Request, route: Any) -> Response:
     prefix = f"/subscriptions/{route.sub}/" + (f"resourceGroups/{route.rg}/" if route.rg else "")
     items = []
     for res in store.of_kind("gateway", prefix):
-        settle(store, res)
-        items.append(res.doc)
+        res = settle(store, res)
+        if res is not None:
+            items.append(visible(store, res))
     return Response(200, paginate(req, items, store.knobs.page_size))
 
 
-def poll(store: Store, req: Request, route: Any) -> Response:
-    op = store.ops.get(route.op_id) or store.ops.get(route.op_id.lower())
-    if op is None or not op.resource_id.lower().startswith(f"/subscriptions/{route.sub}/".lower()):
-        raise ArmError(404, "OperationNotFound", f"The operation '{route.op_id}' could not be found.")
+def finish_due(store: Store, op: Operation) -> None:
+    """Settle the operation's gateway (if it still runs it) and mark the operation final when due."""
     res = store.get(op.key, "gateway")
     if res is not None and res.op_id == op.id:
         settle(store, res)
     if op.final is None and due(store, op):
         _finish(op, op.outcome, op.error)
-    status = op.final or "InProgress"
-    body: Dict[str, Any] = {"status": status}
-    headers: Dict[str, str] = {}
-    if op.final_error and status != "Succeeded":
-        body["error"] = op.final_error
-    if op.final is None:
-        headers = retry_after_headers(store.knobs.retry_after, store.knobs.integer_retry_after)
-    return Response(
-        200, body, headers, resource_id=op.key, op_id=op.id, op_status=status,
-        error_code=(op.final_error or {}).get("code") if status != "Succeeded" else None,
-    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import copy
 import threading
+import time
 from typing import Any, Callable, Dict, List, Optional
 
 KINDS = ("read", "write", "poll", "token", "other")
@@ -15,6 +16,7 @@ FIELDS = (
     "if_none_match", "etag_at_arrival", "etag", "fault", "error_code", "op_id", "op_status",
     "client_request_id", "user_agent",
 )
+# Only with the log_bodies knob: request_body, response_body, response_headers (never for tokens).
 
 
 class RequestLog:
@@ -22,6 +24,7 @@ class RequestLog:
 
     def __init__(self, maxlen: int = 200_000) -> None:
         self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
         self._entries: "collections.deque[Dict[str, Any]]" = collections.deque(maxlen=maxlen)
         self._counts = self._zero()
         self.listeners: List[Callable[[Dict[str, Any]], None]] = []
@@ -39,6 +42,7 @@ class RequestLog:
             self._counts["total"] += 1
             if entry.get("fault"):
                 self._counts["faults"] += 1
+            self._cond.notify_all()
         for listener in list(self.listeners):
             listener(entry)
 
@@ -46,6 +50,21 @@ class RequestLog:
         with self._lock:
             items = [e for e in self._entries if since is None or e["time"] >= since]
             return copy.deepcopy(items)
+
+    def wait_for(self, predicate: Callable[[Dict[str, Any]], bool], timeout: float) -> Dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            seen = 0
+            while True:
+                items = list(self._entries)
+                for entry in items[seen:]:
+                    if predicate(entry):
+                        return copy.deepcopy(entry)
+                seen = len(items)
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError("no request in the emulator's log matched within the timeout")
+                self._cond.wait(left)
 
     def counts(self) -> Dict[str, int]:
         with self._lock:

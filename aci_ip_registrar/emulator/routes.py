@@ -24,6 +24,7 @@ ALLOWED: Dict[str, List[str]] = {
     "subscriptions": ["GET"],
     "subscription": ["GET"],
     "operation": ["GET"],
+    "operation_result": ["GET"],
     "gateway": ["GET", "PUT", "PATCH", "DELETE"],
     "gateways": ["GET"],
     "pzone": ["GET", "PUT", "DELETE"],
@@ -104,8 +105,10 @@ def parse(path: str) -> Route:
         return Route("subscription", sub=sub)
     if low[2] == "providers" and n >= 5:
         ns_low, type_low = low[3], low[4]
-        if ns_low == "microsoft.network" and type_low == "locations" and n == 8 and low[6] == "operations":
-            return Route("operation", sub=sub, location=segs[5], op_id=segs[7])
+        if ns_low in ("microsoft.network", "microsoft.containerinstance") and type_low == "locations" \
+                and n == 8 and low[6] in ("operations", "operationresults"):
+            kind = "operation" if low[6] == "operations" else "operation_result"
+            return Route(kind, sub=sub, namespace=_ns(ns_low), location=segs[5], op_id=segs[7])
         canon = RESOURCE_TYPES.get((ns_low, type_low))
         if canon and n == 5:
             return Route(_LIST_KIND[canon], sub=sub, namespace=_ns(ns_low), rtype=canon)
@@ -130,8 +133,8 @@ def parse(path: str) -> Route:
     elif canon == "containerGroups":
         if len(rest) == 1:
             return Route("cgroup", name=name, **base)
-        if len(rest) == 2 and rest_low[1] == "restart":
-            return Route("cgroup_action", name=name, action="restart", **base)
+        if len(rest) == 2 and rest_low[1] in ("restart", "start", "stop"):
+            return Route("cgroup_action", name=name, action=rest_low[1], **base)
     else:
         private = canon == "privateDnsZones"
         zone = name.lower()
@@ -165,8 +168,8 @@ def _ns(ns_low: str) -> str:
 
 def action_for(route: Route, method: str) -> str:
     """The RBAC action a request needs, for AuthorizationFailed messages."""
-    if route.kind == "operation":
-        return "Microsoft.Network/locations/operations/read"
+    if route.kind in ("operation", "operation_result"):
+        return f"{route.namespace or NETWORK}/locations/operations/read"
     if route.kind == "cgroup_action":
         return f"{ACI}/containerGroups/{route.action}/action"
     if not route.rtype:

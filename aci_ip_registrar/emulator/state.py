@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import random
 import threading
 import time
-from dataclasses import dataclass
-from typing import Any, Dict, Iterator, List, Optional
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from .faults import FaultTable
 from .tokens import DEFAULT_TENANT_ID
 
 DEFAULT_SUBSCRIPTION_ID = "5f0c2a6e-3d1b-4c8e-9a7f-2b4d6e8f0a1c"
 CONCURRENT_PUT_MODES = ("supersede", "reject")
+# The three answers Azure gives a write while another operation holds the resource
+# (azure-wire-notes 12.2): 429 RetryableError/RetryableErrorDueToAnotherOperation
+# (bosh-azure-cpi#179), the same with capitalised keys (cloud-provider-azure#792), and an
+# immediate 409 AnotherOperationInProgress (azure-cli#2120).
+BUSY_SHAPES = ("retryable", "retryable_caps", "conflict")
+IDENTITY_FORMS = ("imds", "appservice")
 
 
 @dataclass
@@ -20,6 +27,7 @@ class Resource:
     doc: Dict[str, Any]
     op_id: Optional[str] = None  # gateway: the operation in flight
     prev_doc: Optional[Dict[str, Any]] = None  # gateway: body before that operation
+    last_ip: Optional[str] = None  # container group: the address it held before a stop
 
 
 @dataclass
@@ -27,9 +35,11 @@ class Operation:
     """One App Gateway PUT. Its status is computed lazily from the clock (no timer threads)."""
 
     id: str
-    key: str  # lower-cased gateway id
+    key: str  # lower-cased resource id
     resource_id: str
     started: float
+    kind: str = "put"  # put | delete (gateway); start | restart (container group)
+    new_ip: Optional[str] = None  # container group start/restart: the address it comes back with
     outcome: str = "Succeeded"  # what it ends as when due: Succeeded | Failed | Canceled
     error: Optional[Dict[str, Any]] = None  # error body for a Failed/Canceled outcome
     final: Optional[str] = None  # set once terminal
@@ -39,12 +49,27 @@ class Operation:
 
 @dataclass
 class Knobs:
-    op_duration: float = 0.0
-    retry_after: float = 1.0
-    enforce_if_match: bool = True
+    """Defaults are Azure's, unkind ones included (docs/emulator.md, "Knobs")."""
+
+    # A v2 gateway update takes 45-90 s (azure-cli#32961).
+    op_duration: float = 60.0
+    # Share of an operation spent queued before it applies; GET shows Updating only while
+    # applying (azure-wire-notes 12.2).
+    queued_share: float = 0.5
+    retry_after: float = 10.0
+    # Multiplies op_duration, aci_op_duration and retry_after (tests run Azure's timeline fast).
+    time_scale: float = 1.0
+    # If-Match on gateway PUT is not in the spec and not proven enforced (azure-cli#28615).
+    enforce_if_match: bool = False
     on_concurrent_put: str = "supersede"
+    busy_shapes: Tuple[str, ...] = BUSY_SHAPES
+    busy_seed: Optional[int] = None
     page_size: int = 100
-    integer_retry_after: bool = False
+    # The spec types Retry-After as int32 seconds.
+    integer_retry_after: bool = True
+    aci_op_duration: float = 20.0
+    identity_form: str = "imds"
+    log_bodies: bool = False
 
     def update(self, **values: Any) -> None:
         for name, value in values.items():
@@ -52,17 +77,30 @@ class Knobs:
                 raise TypeError(f"unknown knob {name!r}; known: {sorted(self.__dataclass_fields__)}")
             if name == "on_concurrent_put" and value not in CONCURRENT_PUT_MODES:
                 raise ValueError(f"on_concurrent_put must be one of {CONCURRENT_PUT_MODES}")
-            if name in ("op_duration", "retry_after"):
+            if name == "identity_form" and value not in IDENTITY_FORMS:
+                raise ValueError(f"identity_form must be one of {IDENTITY_FORMS}")
+            if name in ("op_duration", "retry_after", "time_scale", "aci_op_duration", "queued_share"):
                 value = float(value)
                 if value < 0:
                     raise ValueError(f"{name} must not be negative")
+                if name == "queued_share" and value > 1:
+                    raise ValueError("queued_share must be between 0 and 1")
             if name == "page_size":
                 value = int(value)
                 if value < 1:
                     raise ValueError("page_size must be at least 1")
-            if name in ("enforce_if_match", "integer_retry_after"):
+            if name == "busy_shapes":
+                value = tuple([value] if isinstance(value, str) else value)
+                if not value or any(v not in BUSY_SHAPES for v in value):
+                    raise ValueError(f"busy_shapes must be a non-empty subset of {BUSY_SHAPES}")
+            if name == "busy_seed" and value is not None:
+                value = int(value)
+            if name in ("enforce_if_match", "integer_retry_after", "log_bodies"):
                 value = bool(value)
             setattr(self, name, value)
+
+    def scaled(self, seconds: float) -> float:
+        return seconds * self.time_scale
 
 
 class Store:
@@ -77,6 +115,8 @@ class Store:
         self.resources: Dict[str, Resource] = {}
         self.ops: Dict[str, Operation] = {}
         self.remaining: Dict[str, Dict[str, int]] = {}
+        self.busy_rng = random.Random()
+        self.hooks: List[Any] = []  # called with each ARM request's log entry before it is handled
         self.add_subscription(DEFAULT_SUBSCRIPTION_ID, DEFAULT_TENANT_ID, "Emulated subscription")
         self._placeholder_subscription = True
 

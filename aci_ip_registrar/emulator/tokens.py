@@ -1,4 +1,8 @@
-"""Managed-identity tokens in the App Service form (IDENTITY_ENDPOINT + IDENTITY_HEADER).
+"""Managed-identity tokens: the IMDS form ACI containers use, and the App Service form.
+
+IMDS (MicrosoftDocs azure-docs container-instances-managed-identity.md; msal/managed_identity.py
+_obtain_token_on_azure_vm): GET {AZURE_POD_IDENTITY_AUTHORITY_HOST}/metadata/identity/oauth2/token
+?api-version=2018-02-01&resource=R with `Metadata: true`; expires_in/expires_on come as strings.
 
 azure-identity 1.27 hands App Service to msal (msal/managed_identity.py
 _obtain_token_on_app_service): GET IDENTITY_ENDPOINT?api-version=2019-08-01&resource=R with the
@@ -91,5 +95,36 @@ def token_response(
         "resource": resource,
         "token_type": "Bearer",
         "client_id": client_id or PRINCIPAL_CLIENT_ID,
+    }
+    return 200, body, token
+
+
+def imds_token_response(
+    query: Dict[str, str], metadata_header: Optional[str], tenant_id: str
+) -> Tuple[int, Dict[str, Any], Optional[str]]:
+    """(status, body, token) for one IMDS token request, with IMDS's OAuth-style error shape."""
+
+    def fail(status: int, error: str, description: str) -> Tuple[int, Dict[str, Any], None]:
+        return status, {"error": error, "error_description": description}, None
+
+    if (metadata_header or "").lower() != "true":
+        return fail(400, "invalid_request", "Required metadata header not specified")
+    if not query.get("api-version"):
+        return fail(400, "invalid_request", "Required query variable 'api-version' is missing")
+    resource = query.get("resource")
+    if not resource:
+        return fail(400, "invalid_request", "Required query variable 'resource' is missing")
+    client_id = query.get("client_id") or None
+    token, expires_on = mint(resource, tenant_id, client_id=client_id)
+    now = int(time.time())
+    body = {
+        "access_token": token,
+        "client_id": client_id or PRINCIPAL_CLIENT_ID,
+        "expires_in": str(expires_on - now),  # IMDS sends every number as a string
+        "expires_on": str(expires_on),
+        "ext_expires_in": str(expires_on - now),
+        "not_before": str(now),
+        "resource": resource,
+        "token_type": "Bearer",
     }
     return 200, body, token

@@ -100,21 +100,27 @@ def etag_matches(header_value: str, current: Optional[str]) -> bool:
     )
 
 
-def retry_after_headers(seconds: float, integer_only: bool = False) -> Dict[str, str]:
-    """Retry-After plus retry-after-ms.
+def retry_after_headers(seconds: float, integer_only: bool = True) -> Dict[str, str]:
+    """Retry-After for operation responses, 429s and throttle faults.
 
-    azure-core 1.41 reads Retry-After *before* retry-after-ms
+    Integer mode (the default): whole seconds, as the spec types it (int32) and real services
+    send; a scaled-down test value under half a second becomes 0, and a client then polls at its
+    own interval (azure-core LRO pollers fall back to polling_interval when Retry-After is 0).
+    Decimal mode: azure-core 1.41 reads Retry-After *before* retry-after-ms
     (azure/core/pipeline/policies/_utils.py get_retry_after) and parses it with float(), so a
-    sub-second knob is sent as a decimal Retry-After; otherwise an integer Retry-After of 1 would
-    make every SDK poll wait a full second.
+    sub-second value is sent as a decimal, plus retry-after-ms.
     """
     seconds = max(0.0, float(seconds))
-    if integer_only or seconds >= 1:
-        header = str(max(1, math.ceil(seconds)))
-    else:
-        # 0 would make the LRO poller fall back to its 30 s polling_interval.
-        header = f"{max(seconds, 0.001):.3f}".rstrip("0").rstrip(".")
+    if integer_only:
+        return {"Retry-After": str(int(math.floor(seconds + 0.5)))}
+    header = str(math.ceil(seconds)) if seconds >= 1 else f"{max(seconds, 0.001):.3f}".rstrip("0").rstrip(".")
     return {"Retry-After": header, "retry-after-ms": str(max(1, int(round(seconds * 1000))))}
+
+
+def knob_retry_after(knobs: Any, seconds: Optional[float] = None) -> Dict[str, str]:
+    """Retry-After from the knobs: `seconds` (default the retry_after knob) times time_scale."""
+    base = knobs.retry_after if seconds is None else seconds
+    return retry_after_headers(knobs.scaled(base), knobs.integer_retry_after)
 
 
 def paginate(

@@ -13,7 +13,8 @@ from aci_ip_registrar.emulator import Emulator
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "examples" / "emulator-seed.json"
-SPECS = REPO.parent / "shared" / "azure-specs"
+# Copied from ../shared/azure-specs (MIT; LICENSE and source paths in that folder's README.md).
+SPECS = REPO / "tests" / "data" / "azure-specs"
 
 SUB = "3f2a9c1e-7b4d-4e8a-9c2f-5d6e7f8a9b0c"
 TENANT = "8d3e5f7a-1b2c-4d6e-9f8a-0b1c2d3e4f5a"
@@ -27,7 +28,7 @@ ACI_PREFIX = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.Cont
 CG1, CG2 = f"{ACI_PREFIX}/cg-demo-app-1", f"{ACI_PREFIX}/cg-demo-app-2"
 
 # Fast knobs: the SDK honours sub-second Retry-After, so LROs and throttling cost milliseconds.
-FAST = dict(op_duration=0.0, retry_after=0.02)
+FAST = dict(op_duration=0.0, aci_op_duration=0.0, retry_after=0.02)
 
 _FOREIGN_CREDENTIAL_VARS = (
     "AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH",
@@ -123,7 +124,4 @@ def raw(emu: Emulator) -> Iterator[Raw]:
 
 
 def load_spec(relpath: str) -> Dict[str, Any]:
-    path = SPECS / relpath
-    if not SPECS.is_dir():
-        pytest.skip(f"published Azure specs not found at {SPECS} (expected ../shared/azure-specs next to the repo)")
-    return json.loads(path.read_text(encoding="utf-8"))
+    return json.loads((SPECS / relpath).read_text(encoding="utf-8"))

@@ -13,7 +13,7 @@ from azure.core.exceptions import (
 from azure.mgmt.dns import models as pub
 from azure.mgmt.privatedns import models as priv
 
-from .conftest import NET, REVERSE_ZONE, RG, ZONE
+from .conftest import NET, REVERSE_ZONE, RG, SUB, ZONE
 
 
 def _a(ip):
@@ -169,3 +169,24 @@ def test_public_zone_get_list_delete(publicdns, public_zone, emu):
     publicdns.zones.begin_delete(RG, "example.com").result()
     with pytest.raises(ResourceNotFoundError):
         publicdns.zones.get(RG, "example.com")
+
+
+def test_private_dns_silent_rewrites(raw, emu):
+    """Copied from the service: metadata keys with spaces dropped (azure-rest-api-specs#8555), zone
+    tags containing ':' dropped (#11748), resource group lower-cased in ids (#6641)."""
+    upper = f"/subscriptions/{SUB}/resourceGroups/RG-Upper/providers/Microsoft.Network/privateDnsZones/up.internal"
+    zone = raw("PUT", upper, {"location": "global", "tags": {"a:b": "x", "ok": "y"}}, api_version="2024-06-01")
+    assert zone.status_code == 201
+    assert zone.json()["tags"] == {"ok": "y"}
+    assert "/resourceGroups/rg-upper/" in zone.json()["id"]
+    rec = raw("PUT", f"{upper}/A/app", {"properties": {"ttl": 5, "metadata": {"has space": "x", "aciipr_m": "y"},
+                                                     "aRecords": [{"ipv4Address": "10.0.0.1"}]}},
+              api_version="2024-06-01")
+    assert rec.status_code == 201
+    assert rec.json()["properties"]["metadata"] == {"aciipr_m": "y"}
+    assert rec.json()["id"].startswith(f"/subscriptions/{SUB}/resourceGroups/rg-upper/")
+    too_many = raw("PUT", f"{upper}/A/app", {"properties": {"metadata": {f"k{i}": "v" for i in range(51)}}},
+                   api_version="2024-06-01")
+    assert too_many.status_code == 400 and too_many.json()["error"]["code"] == "InvalidMetadataCount"
+    long_value = raw("PUT", upper, {"location": "global", "tags": {"k": "v" * 257}}, api_version="2024-06-01")
+    assert long_value.status_code == 400 and long_value.json()["error"]["code"] == "InvalidTagValueLength"

@@ -20,6 +20,7 @@ def _statuses(emu, method="GET"):
 
 
 def test_throttle_is_retried_after_retry_after(network, emu):
+    emu.set(integer_retry_after=False)  # the decimal option: the SDK sleeps exactly what it is told
     emu.add_fault("throttle", method="GET", path=GW_PATH, count=2, retry_after=0.1)
     network.application_gateways.get(RG, GW)
     entries = [e for e in emu.log() if e["kind"] == "read"]
@@ -30,16 +31,22 @@ def test_throttle_is_retried_after_retry_after(network, emu):
     assert emu.counts()["faults"] == 2
 
 
-def test_throttle_headers_and_integer_mode(raw, emu):
-    emu.add_fault("throttle", count=1)
+def test_throttle_headers_integer_by_default_and_decimal_option(raw, emu):
+    # The spec types Retry-After as int32 seconds: whole seconds only, by default.
+    emu.add_fault("throttle", count=1, retry_after=2.5)
     first = raw("GET", GW_ID)
     assert first.status_code == 429
-    assert first.headers["Retry-After"] == "0.02" and first.headers["retry-after-ms"] == "20"
+    assert first.headers["Retry-After"] == "3" and "retry-after-ms" not in first.headers
     assert "Read_ObservationWindow" in first.json()["error"]["message"]
-    emu.set(integer_retry_after=True)
-    emu.add_fault("throttle", count=1, retry_after=2.5)
-    second = raw("GET", GW_ID)
-    assert second.headers["Retry-After"] == "3" and second.headers["retry-after-ms"] == "2500"
+    emu.add_fault("throttle", count=1)  # the knob, 0.02 s: rounds to 0 (the client's own cadence)
+    assert raw("GET", GW_ID).headers["Retry-After"] == "0"
+    emu.set(integer_retry_after=False)
+    emu.add_fault("throttle", count=1)
+    third = raw("GET", GW_ID)
+    assert third.headers["Retry-After"] == "0.02" and third.headers["retry-after-ms"] == "20"
+    emu.set(integer_retry_after=True, retry_after=10, time_scale=0.25)
+    emu.add_fault("throttle", count=1)
+    assert raw("GET", GW_ID).headers["Retry-After"] == "3"  # 10 s scaled by 0.25, rounded
 
 
 def test_another_operation_429_is_replayed_by_the_sdk_retry_policy(network, emu):
@@ -48,7 +55,36 @@ def test_another_operation_429_is_replayed_by_the_sdk_retry_policy(network, emu)
     network.application_gateways.begin_create_or_update(RG, GW, gw).result()
     puts = [e for e in emu.log() if e["method"] == "PUT"]
     # azure-core re-sent the identical body on its own (the hazard in wire notes 2.5).
-    assert [(e["status"], e["error_code"]) for e in puts] == [(429, "RetryableErrorDueToAnotherOperation"), (200, None)]
+    assert [(e["status"], e["error_code"]) for e in puts] == [(429, "RetryableError"), (200, None)]
+
+
+@pytest.mark.parametrize("shape", ["retryable", "retryable_caps", "conflict"])
+def test_busy_fault_shapes(raw, emu, shape):
+    emu.add_fault("busy", method="PUT", count=1, shape=shape)
+    resp = raw("PUT", GW_ID, emu.get(GW_ID))
+    body = resp.json()
+    if shape == "conflict":  # azure-cli#2120
+        assert resp.status_code == 409 and body["error"]["code"] == "AnotherOperationInProgress"
+        assert "To retrieve status of the operation use uri: https://127.0.0.1" in body["error"]["message"]
+        return
+    assert resp.status_code == 429 and resp.headers["Retry-After"].isdigit()
+    if shape == "retryable":  # bosh-azure-cpi#179
+        assert body["error"]["code"] == "RetryableError"
+        assert body["error"]["details"][0]["code"] == "RetryableErrorDueToAnotherOperation"
+    else:  # cloud-provider-azure#792
+        assert "error" not in body and body["Error"]["Code"] == "RetryableError"
+        assert body["Error"]["Details"][0]["Code"] == "RetryableErrorDueToAnotherOperation"
+        assert set(body["Error"]) == {"Code", "Message", "Details"}
+
+
+def test_busy_fault_draws_every_shape_from_the_knob(raw, emu):
+    emu.set(busy_seed=7)
+    emu.add_fault("busy", method="PUT", count=30)
+    seen = set()
+    for _ in range(30):
+        resp = raw("PUT", GW_ID, emu.get(GW_ID))
+        seen.add((resp.status_code, "Error" in resp.json()))
+    assert seen == {(429, False), (429, True), (409, False)}
 
 
 def test_conflict_is_409_another_operation_in_progress(network, emu):

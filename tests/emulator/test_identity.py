@@ -1,4 +1,5 @@
-"""The App Service managed-identity endpoint, bearer checks, and what the Azure CLI needs."""
+"""The managed-identity endpoints (IMDS by default, App Service as the option), bearer checks, and
+what the Azure CLI needs."""
 
 from __future__ import annotations
 
@@ -85,8 +86,40 @@ def test_env_has_everything_a_client_needs(emu):
         "ACI_IP_REGISTRAR_ARM_ENDPOINT": emu.base_url,
         "ACI_IP_REGISTRAR_CA_BUNDLE": emu.ca_path,
         "REQUESTS_CA_BUNDLE": emu.ca_path,
-        "IDENTITY_ENDPOINT": emu.identity_endpoint,
-        "IDENTITY_HEADER": emu.identity_header,
+        "AZURE_POD_IDENTITY_AUTHORITY_HOST": emu.imds_authority,
         "AZURE_SUBSCRIPTION_ID": SUB,
     }
+    emu.set(identity_form="appservice")
+    env = emu.env()
+    assert env["IDENTITY_ENDPOINT"] == emu.identity_endpoint and env["IDENTITY_HEADER"] == emu.identity_header
+    assert "AZURE_POD_IDENTITY_AUTHORITY_HOST" not in env
     assert emu.base_url.startswith("https://127.0.0.1:") and emu.identity_endpoint.startswith("http://127.0.0.1:")
+
+
+def test_default_azure_credential_uses_the_imds_form_on_loopback(emu, monkeypatch):
+    """ACI containers get tokens from IMDS (container-instances-managed-identity.md); azure-identity
+    and msal read its base URL from AZURE_POD_IDENTITY_AUTHORITY_HOST."""
+    from azure.identity import DefaultAzureCredential
+
+    for name in ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT", "MSI_SECRET", "AZURE_CLIENT_ID",
+                 "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET", "AZURE_FEDERATED_TOKEN_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", emu.env()["AZURE_POD_IDENTITY_AUTHORITY_HOST"])
+    token = DefaultAzureCredential().get_token("https://management.azure.com/.default")
+    assert token.token in emu.issued_tokens
+    entry = [e for e in emu.log() if e["kind"] == "token"][-1]
+    assert entry["path"] == "/metadata/identity/oauth2/token" and entry["status"] == 200
+    assert entry["query"]["api-version"] == "2018-02-01" and entry["query"]["resource"] == "https://management.azure.com"
+
+
+def test_imds_endpoint_shape_and_errors(emu):
+    url = emu.imds_authority + "/metadata/identity/oauth2/token"
+    params = {"api-version": "2018-02-01", "resource": "https://management.azure.com"}
+    missing = requests.get(url, params=params, timeout=5)
+    assert missing.status_code == 400 and missing.json()["error"] == "invalid_request"
+    assert requests.get(url, params={"api-version": "2018-02-01"}, headers={"Metadata": "true"}, timeout=5).status_code == 400
+    body = requests.get(url, params=params, headers={"Metadata": "true"}, timeout=5).json()
+    # expires_in / expires_on (and the other numbers) come as strings.
+    assert all(isinstance(body[k], str) for k in ("expires_in", "expires_on", "ext_expires_in", "not_before"))
+    assert int(body["expires_on"]) - int(body["expires_in"]) == int(body["not_before"])
+    assert body["token_type"] == "Bearer" and body["resource"] == "https://management.azure.com"

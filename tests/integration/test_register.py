@@ -140,7 +140,8 @@ def test_dry_run_writes_nothing_with_credentials(cli, emulator):
 def test_dry_run_without_credentials_prints_offline_plan(cli, emulator):
     env = cli.env()
     for key in ("IDENTITY_ENDPOINT", "IDENTITY_HEADER"):
-        env.pop(key)
+        env.pop(key, None)
+    env["AZURE_POD_IDENTITY_AUTHORITY_HOST"] = "http://127.0.0.1:9"   # IMDS unreachable
     proc = cli.register("-t", POOL_ID, "--member", "cg-app-1", "--ip", A, "--dry-run",
                         "--", "sh", "-c", "echo app-started", env=env)
     assert proc.returncode == 0, proc.stderr
@@ -168,7 +169,6 @@ def test_json_logs_are_json(cli, emulator):
 
 def test_container_group_without_ip_yet_is_waited_for(emulator):
     import threading
-    import time as _time
     from conftest import Cli
     cg_id = f"{CG_RG}/containerGroups/cg-app-2"
     group = container_group("cg-app-2", A)
@@ -177,7 +177,8 @@ def test_container_group_without_ip_yet_is_waited_for(emulator):
     emulator.seed({"resources": [group]})
 
     def comes_up():
-        _time.sleep(1.5)
+        # After the registrar has seen the group without an IP (the log, not the clock).
+        emulator.wait_for(lambda e: e["method"] == "GET" and e["resource_id"] == cg_id.lower(), 60)
         ready = emulator.get(cg_id)
         ready["properties"]["ipAddress"]["ip"] = B
         ready["properties"]["instanceView"]["state"] = "Running"
@@ -188,6 +189,8 @@ def test_container_group_without_ip_yet_is_waited_for(emulator):
     out = Cli(emulator).json("-t", POOL_ID, "--container-group", cg_id, "--timeout", "30")
     thread.join()
     assert out["ip"] == B and B in ips(pool(emulator))
+    group_reads = [e for e in emulator.log() if e["resource_id"] == cg_id.lower()]
+    assert len(group_reads) >= 2   # it waited: read without an IP, then read again
 
 
 def test_container_group_without_ip_times_out_clearly(emulator):

@@ -74,7 +74,7 @@ def test_signal_while_polling_a_stuck_gateway_update(cli, emulator, tmp_path, si
 
 
 def test_sigterm_while_waiting_for_a_busy_gateway_writes_nothing(cli, emulator, tmp_path):
-    emulator.set(op_duration=float("inf"))
+    emulator.set(op_duration=float("inf"), queued_share=0.0)   # Updating for as long as it runs
     first = subprocess.Popen(cli_path() + ["register", "-t", POOL_ID, "--member", "cg-other",
                                            "--ip", "10.0.2.9", "--timeout", "60"],
                              env=cli.env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
