@@ -20,7 +20,6 @@ import http.client
 import json
 import logging
 import os
-import socket
 import threading
 import time
 from typing import Callable, Dict, Optional, Tuple

@@ -12,23 +12,20 @@ code and the response headers), so azure_errors.translate sees no difference.
 """
 from __future__ import annotations
 
-import logging
-import os
+import platform
 import sys
+from typing import Any, Dict, Optional, Tuple
 from urllib.parse import quote
-from typing import Any, Callable, Dict, Optional, Tuple
 
 from azure.core import PipelineClient
 from azure.core.exceptions import (ClientAuthenticationError, HttpResponseError,
-                                   ResourceExistsError, ResourceModifiedError,
-                                   ResourceNotFoundError, ResourceNotModifiedError, map_error)
+                                   ResourceExistsError, ResourceNotFoundError,
+                                   ResourceNotModifiedError, map_error)
 from azure.core.pipeline import policies
 from azure.core.pipeline.transport import RequestsTransport
 from azure.core.rest import HttpRequest
 
 from . import __version__
-
-log = logging.getLogger(__name__)
 
 # What the generated SDK clients map before falling back to HttpResponseError (wire notes §9).
 ERROR_MAP = {401: ClientAuthenticationError, 404: ResourceNotFoundError,
@@ -38,9 +35,9 @@ ERROR_MAP = {401: ClientAuthenticationError, 404: ResourceNotFoundError,
 def _user_agent() -> str:
     # The SDK's shape, without platform.platform(): on Linux it scans the interpreter binary
     # for the glibc version, 10-30 ms of a no-op boot.
-    v, u = sys.version_info, os.uname()
+    v = sys.version_info
     return (f"azsdk-python-aci-ip-registrar/{__version__} Python/{v.major}.{v.minor}.{v.micro} "
-            f"({u.sysname}-{u.release}-{u.machine})")
+            f"({platform.system()}-{platform.release()}-{platform.machine()})")
 
 
 def quote_etag(etag: str) -> str:
@@ -119,4 +116,4 @@ def _json_of(pipeline_response) -> Dict[str, Any]:
     return pipeline_response.http_response.json()
 
 
-__all__ = ["Arm", "ResourceModifiedError", "quote_etag", "raise_for"]
+__all__ = ["Arm", "quote_etag", "raise_for"]

@@ -1,9 +1,8 @@
 """Issue 14: what a boot costs. The real CLI as a process, managed identity in the IMDS form (as
 in an ACI container), the emulator over HTTPS.
 
-The IMDS here is a small loopback server written in this file: it counts requests and mints an
-opaque token (the emulator accepts any bearer token). Once the emulator serves the IMDS form
-itself, `imds` can point at it instead (its AZURE_POD_IDENTITY_AUTHORITY_HOST).
+Most tests use a small loopback IMDS written in this file (it records each request's query and
+headers); one uses the emulator's own IMDS route, which the `cli` fixture's environment points at.
 """
 from __future__ import annotations
 
@@ -108,6 +107,19 @@ def test_imds_gets_one_request_per_run_and_no_probe(cli, emulator, imds):
     assert query == {"api-version": "2018-02-01", "resource": emulator.base_url,
                      "client_id": "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"}
     assert [e["kind"] for e in emulator.log()].count("token") == 0   # App Service form unused
+
+
+def test_emulator_imds_route_serves_the_boot_with_one_token(cli, emulator):
+    env = cli.env()
+    assert env["AZURE_POD_IDENTITY_AUTHORITY_HOST"] == emulator.imds_authority
+    assert "IDENTITY_ENDPOINT" not in env
+    env["PYTHONPROFILEIMPORTTIME"] = "1"
+    proc = _register(cli, env, "-t", POOL_ID, "-t", REC_ID, "--member", "cg-app-1", "--ip", A)
+    assert proc.returncode == 0, proc.stderr
+    tokens = [e for e in emulator.log() if e["kind"] == "token"]
+    assert [e["path"] for e in tokens] == ["/metadata/identity/oauth2/token"], tokens
+    assert tokens[0]["status"] == 200
+    assert not {"azure.identity", "msal"} & _imported(proc.stderr)
 
 
 def test_change_boot_keeps_the_gateway_byte_identical_outside_pool_and_ledger(cli, emulator,
