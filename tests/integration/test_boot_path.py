@@ -122,6 +122,18 @@ def test_emulator_imds_route_serves_the_boot_with_one_token(cli, emulator):
     assert not {"azure.identity", "msal"} & _imported(proc.stderr)
 
 
+def test_app_service_form_still_goes_through_default_azure_credential(cli, emulator):
+    emulator.set(identity_form="appservice")
+    env = cli.env()
+    assert env["IDENTITY_ENDPOINT"] and env["IDENTITY_HEADER"]
+    env["PYTHONPROFILEIMPORTTIME"] = "1"
+    proc = _register(cli, env, "-t", POOL_ID, "--member", "cg-app-1", "--ip", A)
+    assert proc.returncode == 0, proc.stderr
+    tokens = [e for e in emulator.log() if e["kind"] == "token"]
+    assert [e["path"] for e in tokens] == ["/msi/token"], tokens
+    assert "azure.identity" in _imported(proc.stderr)      # the whole chain decides here
+
+
 def test_change_boot_keeps_the_gateway_byte_identical_outside_pool_and_ledger(cli, emulator,
                                                                               imds):
     env = _env(cli, imds)
