@@ -273,7 +273,8 @@ def register_command(**p):
     if p["supervise"]:
         sys.exit(_supervise(settings, p, output))
     if not settings.command:
-        sys.exit(code)
+        from .handoff import exit_now
+        exit_now(code)
     from .handoff import exec_command
     exec_command(settings.command)
 

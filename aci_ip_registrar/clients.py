@@ -1,8 +1,13 @@
-"""Azure credential and client construction. Imports only the SDKs the targets need.
+"""Azure credential and the one ARM pipeline of a run.
 
-Every client is built with the SDK's own retries off (retry_total=0): azure-core re-sends an
-identical PUT body on 429/5xx, which for a whole-gateway PUT reverts a neighbour's change
-(azure-cli#28615). All retrying happens in retry.py, around a fresh read-modify-write.
+Targets and discovery read and write JSON through `Clients.arm` (pipeline.py): one azure-core
+pipeline, one requests session, so one TLS connection per host for the whole run. Retries are off
+there (retry_total=0): azure-core re-sends an identical PUT body on 429/5xx, which for a
+whole-gateway PUT reverts a neighbour's change (azure-cli#28615). All retrying happens in
+retry.py, around a fresh read-modify-write.
+
+The SDK clients stay available for code that wants models (imported on first use only); they
+share the same transport, so they share its connection too.
 """
 from __future__ import annotations
 
@@ -22,22 +27,38 @@ class Clients:
         self.ca_bundle = ca_bundle
         self.poll_interval = poll_interval
         self._credential = credential
+        self._arm = None
+        self._transport = None
         self._cache: Dict[Tuple[str, str], object] = {}
 
     @property
     def credential(self):
         if self._credential is None:
-            from azure.identity import DefaultAzureCredential
+            from .identity import default_credential
             # AZURE_CLIENT_ID selects a user-assigned managed identity (read by the credential).
             try:
-                self._credential = DefaultAzureCredential(
-                    exclude_interactive_browser_credential=True)
+                self._credential = default_credential()
             except (ValueError, OSError) as exc:
                 # EnvironmentCredential loads AZURE_CLIENT_CERTIFICATE_PATH when constructed.
                 path = os.environ.get("AZURE_CLIENT_CERTIFICATE_PATH", "")
                 raise ConfigError(f"client certificate {path!r} (AZURE_CLIENT_CERTIFICATE_PATH) "
                                   f"cannot be loaded: {exc}") from None
         return self._credential
+
+    @property
+    def transport(self):
+        if self._transport is None:
+            from azure.core.pipeline.transport import RequestsTransport
+            self._transport = RequestsTransport(connection_verify=self.ca_bundle or True)
+        return self._transport
+
+    @property
+    def arm(self):
+        """The JSON pipeline every target and discovery use."""
+        if self._arm is None:
+            from .pipeline import Arm
+            self._arm = Arm(self.arm_endpoint, self.credential, self.ca_bundle, self.transport)
+        return self._arm
 
     def _kwargs(self) -> dict:
         return dict(
@@ -46,6 +67,7 @@ class Clients:
             connection_verify=self.ca_bundle or True,
             retry_total=0,
             polling_interval=self.poll_interval,
+            transport=self.transport,
         )
 
     def _get(self, kind: str, subscription: str, factory):
@@ -67,12 +89,15 @@ class Clients:
         return self._get("aci", subscription, ContainerInstanceManagementClient)
 
     def close(self) -> None:
-        for client in self._cache.values():
+        closers = list(self._cache.values()) + ([self._arm] if self._arm else []) + \
+            ([self._transport] if self._transport else [])
+        for client in closers:
             try:
                 client.close()
             except Exception:  # closing is best effort before exec
                 log.debug("client close failed", exc_info=True)
         self._cache.clear()
+        self._arm = self._transport = None
         close = getattr(self._credential, "close", None)
         if close:
             try:

@@ -30,24 +30,32 @@ def interface_ip(name: Optional[str]) -> Tuple[str, str]:
     return addresses[0]["addr"], name
 
 
+ACI_API_VERSION = "2023-05-01"   # what azure-mgmt-containerinstance 10.1 sends
+
+
+def _group_id(ref) -> str:
+    return (f"/subscriptions/{ref.subscription}/resourceGroups/{ref.resource_group}"
+            f"/providers/Microsoft.ContainerInstance/containerGroups/{ref.name}")
+
+
 def container_group_ip(settings: Settings, clients, budget: Budget) -> str:
     ref = settings.container_group
     label = f"container group {ref.name}"
 
     def attempt(_n: int) -> str:
         try:
-            group = clients.container_instance(ref.subscription).container_groups.get(
-                ref.resource_group, ref.name, **budget.call_kwargs())
+            group = clients.arm.get(_group_id(ref), ACI_API_VERSION, **budget.call_kwargs())
         except Exception as exc:
             raise translate(exc, label) from None
-        address = group.ip_address
-        ip = getattr(address, "ip", None)
+        props = group.get("properties") or {}
+        address = props.get("ipAddress") or {}
+        ip = address.get("ip")
         if not ip or ip == "0.0.0.0":
-            state = getattr(getattr(group, "instance_view", None), "state", None)
+            state = (props.get("instanceView") or {}).get("state")
             # ACI assigns the IP only once the group is running again after a restart.
             raise Retryable(f"{label} has no IP yet (state {state or 'unknown'})",
                             target=label, code="NoIpYet")
-        kind = str(getattr(getattr(address, "type", None), "value", address.type) or "")
+        kind = str(address.get("type") or "")
         if kind.lower() != "private" and not settings.allow_any_ip:
             raise DiscoveryError(f"{label} has a {kind or 'non-private'} IP address {ip}; only "
                                  f"VNet-injected (Private) groups are registered "

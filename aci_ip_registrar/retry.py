@@ -10,8 +10,6 @@ import random
 import time
 from typing import Callable, Optional, TypeVar
 
-from tenacity import RetryCallState, Retrying, retry_if_exception_type
-
 from .errors import RegistrationFailed, Retryable
 
 log = logging.getLogger("aci_ip_registrar.retry")
@@ -44,7 +42,7 @@ class _Policy:
         self.rng = rng
         self.planned = {}
 
-    def _delay(self, state: RetryCallState) -> float:
+    def _delay(self, state) -> float:
         exc = state.outcome.exception()
         backoff = min(5.0, 0.25 * (2 ** (state.attempt_number - 1)))
         delay = backoff * (0.5 + self.rng.random() / 2)
@@ -53,7 +51,7 @@ class _Policy:
             delay = min(retry_after, MAX_RETRY_AFTER) + self.rng.random() * 0.1 * retry_after
         return delay
 
-    def _planned(self, state: RetryCallState) -> float:
+    def _planned(self, state) -> float:
         # tenacity asks for the wait and the stop decision in an order that changed between
         # releases; compute once per attempt so both see the same delay. A backoff longer than
         # the time left is cut to fit: the last attempt uses what remains, never more.
@@ -62,14 +60,14 @@ class _Policy:
             self.planned[state.attempt_number] = min(self._delay(state), room)
         return self.planned[state.attempt_number]
 
-    def stop(self, state: RetryCallState) -> bool:
+    def stop(self, state) -> bool:
         self._planned(state)
         return state.attempt_number >= MAX_ATTEMPTS or self.budget.remaining() <= MIN_ATTEMPT
 
-    def wait(self, state: RetryCallState) -> float:
+    def wait(self, state) -> float:
         return self._planned(state)
 
-    def before_sleep(self, state: RetryCallState) -> None:
+    def before_sleep(self, state) -> None:
         exc = state.outcome.exception()
         log.warning("retrying target=%r code=%s attempt=%d sleep=%.2fs reason=%s", self.what,
                     getattr(exc, "code", None) or getattr(exc, "status", None) or "-",
@@ -80,6 +78,12 @@ class _Policy:
 def with_retries(fn: Callable[[int], T], *, what: str, budget: Budget,
                  rng: Optional[random.Random] = None) -> T:
     """Call fn(attempt) until it returns. fn must re-read and re-plan on every attempt."""
+    try:
+        return fn(1)
+    except Retryable as exc:
+        first = exc
+    # Only a retry pays for tenacity (it imports asyncio); its attempt 1 replays the failure.
+    from tenacity import Retrying, retry_if_exception_type
     policy = _Policy(budget, what, rng or random.Random())
     retrying = Retrying(retry=retry_if_exception_type(Retryable), stop=policy.stop,
                         wait=policy.wait, before_sleep=policy.before_sleep, reraise=True)
@@ -88,6 +92,8 @@ def with_retries(fn: Callable[[int], T], *, what: str, budget: Budget,
         for attempt_state in retrying:
             with attempt_state:
                 attempt += 1
+                if attempt == 1:
+                    raise first
                 return fn(attempt)
     except Retryable as exc:
         elapsed = budget.timeout - budget.remaining()

@@ -12,6 +12,7 @@ has only loopback (`unshare -n`) when it can, and records the interfaces it saw.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -35,13 +36,20 @@ sys.path.insert(0, str(ROOT / "tests"))  # the shared seed builder (tests/seeds.
 import _analysis as A  # noqa: E402
 from _az import (AZ_VENV, AzCli, az_version, ensure_az_venv,  # noqa: E402
                  ensure_size_venv, installed_size, tree_hash)
+from _imds import imds_env  # noqa: E402
 from _proc import DATE, STAMP, Proc, base_env, registrar_cmd, run, self_check  # noqa: E402
 
-SCHEMA = 1
+SCHEMA = 2
+# "The import floor" (issue 14): importing the SDK a Python tool for this job would use. Every
+# registrar row is a ratio to FLOOR, and to the stdlib limit of the same targets (LIMIT).
+FLOOR = "floor:pool"
 FLOORS = {
     "pool": ("azure.identity", "azure.mgmt.network"),
     "pool+dns": ("azure.identity", "azure.mgmt.network", "azure.mgmt.privatedns"),
+    "dns": ("azure.identity", "azure.mgmt.privatedns"),
 }
+CONFIGS = ("pool", "dns", "pool+dns")
+RESOURCES = {"pool": 1, "dns": 1, "pool+dns": 2}
 PACKAGES = ("aci-ip-registrar", "azure-identity", "azure-core", "azure-mgmt-core",
             "azure-mgmt-network", "azure-mgmt-privatedns", "msal", "cryptography", "requests",
             "click", "tenacity")
@@ -221,8 +229,9 @@ def floor_series(key: str, modules, env) -> Series:
                   one, f'python -c "import {", ".join(modules)}"')
 
 
-def registrar_argv(targets: List[str], member: str, ip: str, extra=(), command=True) -> List[str]:
-    argv = registrar_cmd() + ["register"]
+def registrar_argv(targets: List[str], member: str, ip: str, extra=(), command=True,
+                   cmd: Optional[List[str]] = None) -> List[str]:
+    argv = (cmd or registrar_cmd()) + ["register"]
     for t in targets:
         argv += ["-t", t]
     argv += ["--member", member, "--ip", ip, *extra]
@@ -232,15 +241,47 @@ def registrar_argv(targets: List[str], member: str, ip: str, extra=(), command=T
 
 
 def registrar_series(key: str, label: str, emu, env, targets: List[str], member: str,
-                     ip_for: Callable[[int], str]) -> Series:
+                     ip_for: Callable[[int], str], extra=(), cmd: Optional[List[str]] = None,
+                     shown_cmd: str = "aci-ip-registrar", cwd: Optional[str] = None) -> Series:
     def one(i: int) -> Dict[str, Any]:
         emu.clear_log()
-        res = run(registrar_argv(targets, member, ip_for(i)), env, timeout=180)
+        res = run(registrar_argv(targets, member, ip_for(i), extra=extra, cmd=cmd), env,
+                  timeout=180, cwd=cwd)
         return sample_from(res, emu)
-    shown = " ".join(["aci-ip-registrar register"] + [f"-t {t.split('/providers/')[1]}"
-                                                      for t in targets]
-                     + [f"--member {member} --ip IP -- date +%s.%N"])
+    shown = " ".join([f"{shown_cmd} register"] + [f"-t {t.split('/providers/')[1]}"
+                                                  for t in targets]
+                     + list(extra) + [f"--member {member} --ip IP -- date +%s.%N"])
     return Series(key, label, one, shown)
+
+
+REFERENCE = HERE / "reference_boot.py"
+
+
+def limit_series(key: str, label: str, emu, env, resource_ids: List[str], ip: str) -> Series:
+    """The stdlib reference: one token, one GET per resource over one TLS connection, exec."""
+    argv = [sys.executable, str(REFERENCE), ip, *resource_ids, "--", *STAMP]
+
+    def one(_i: int) -> Dict[str, Any]:
+        emu.clear_log()
+        return sample_from(run(argv, env, timeout=120), emu)
+    return Series(key, label, one, f"python benchmarks/reference_boot.py IP "
+                  + " ".join(r.split("/providers/")[1] for r in resource_ids)
+                  + " -- date +%s.%N")
+
+
+def export_ref(ref: str, dest: Path) -> Optional[str]:
+    """The package as committed at `ref` (git archive), for the "today" series. Returns the
+    commit, or None when git cannot produce it."""
+    try:
+        commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", ref],
+                                capture_output=True, text=True, timeout=30, check=True).stdout.strip()
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", ref,
+                                  "aci_ip_registrar"], capture_output=True, timeout=60, check=True)
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True,
+                       timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return commit
 
 
 def az_series(key: str, label: str, emu, az: AzCli, change: bool) -> Series:
@@ -277,10 +318,12 @@ def az_series(key: str, label: str, emu, az: AzCli, change: bool) -> Series:
 
 
 # -- extra views of one registrar boot --------------------------------------------------------
-IMPORT_STEPS = ("azure.core", "azure.mgmt.core", "azure.identity", "msal", "azure.mgmt.network",
-                "azure.mgmt.privatedns", "click", "tenacity", "aci_ip_registrar.cli",
-                "aci_ip_registrar.runner", "aci_ip_registrar.targets.appgw",
-                "aci_ip_registrar.targets.private_dns")
+# First what a no-op boot loads, then what only the floor (and a retry or a write) adds.
+IMPORT_STEPS = ("azure.core", "azure.core.pipeline.transport", "click", "aci_ip_registrar.cli",
+                "aci_ip_registrar.runner", "aci_ip_registrar.pipeline", "aci_ip_registrar.identity",
+                "aci_ip_registrar.targets.appgw", "aci_ip_registrar.targets.private_dns",
+                "azure.mgmt.core", "tenacity", "azure.identity", "msal", "azure.mgmt.network",
+                "azure.mgmt.privatedns")
 
 
 def import_steps_view(env) -> Dict[str, Any]:
@@ -312,12 +355,20 @@ def import_steps_view(env) -> Dict[str, Any]:
                    "time after each, median of 3"}
 
 
+WATCHED = ("azure.core", "azure.mgmt.core", "azure.mgmt.network", "azure.mgmt.privatedns",
+           "azure.mgmt.containerinstance", "azure.identity", "msal", "cryptography", "tenacity",
+           "asyncio", "requests")
+
+
 def importtime_view(emu, env, targets, member, ip) -> Dict[str, Any]:
     argv = registrar_argv(targets, member, ip)
     argv = [sys.executable, "-X", "importtime"] + (argv[1:] if argv[0] == sys.executable else argv)
     emu.clear_log()
     res = run(argv, env, timeout=180)
     out = A.importtime(res.stderr)
+    names = {line.rsplit("|", 1)[-1].strip() for line in res.stderr.splitlines()
+             if line.startswith("import time:")}
+    out["imported_sdk"] = sorted(n for n in names if n in WATCHED)
     out["wall_s_with_importtime"] = round(res.wall, 4) if res.wall else None
     out["exit"] = res.code
     out["command"] = "python -X importtime $(which aci-ip-registrar) register ... (a no-op boot)"
@@ -480,17 +531,29 @@ def evaluate(res: Dict[str, Any], retry_after: float) -> List[Dict[str, Any]]:
     def add(target, figure, met):
         t.append({"target": target, "figure": figure, "met": met})
 
-    for cfg in ("pool", "pool+dns"):
-        noop, floor = med(f"noop:{cfg}"), med(f"floor:{cfg}")
-        r = noop / floor if noop and floor else None
-        add(f"no-op boot ({cfg}) median <= 1.25 x import floor",
-            f"{noop:.3f} s / {floor:.3f} s = {r:.2f}x" if r else "n/a",
-            r is not None and r <= 1.25)
-    for cfg in ("pool", "pool+dns"):
+    floor = med(FLOOR)
+    for mode, name in (("noop", "no-op boot"), ("dryrun", "--dry-run")):
+        for cfg in CONFIGS:
+            reg, limit = med(f"{mode}:{cfg}"), med(f"limit:{cfg}")
+            r = reg / floor if reg and floor else None
+            add(f"{name} ({cfg}) median <= 0.4 x import floor (identity + mgmt.network)",
+                f"{reg:.3f} s / {floor:.3f} s = {r:.2f}x" if r else "n/a",
+                r is not None and r <= 0.4)
+            r = reg / limit if reg and limit else None
+            add(f"{name} ({cfg}) median <= 2.5 x stdlib limit ({cfg})",
+                f"{reg:.3f} s / {limit:.3f} s = {r:.2f}x" if r else "n/a",
+                r is not None and r <= 2.5)
+    for cfg in CONFIGS:
         rows = (s.get(f"noop:{cfg}") or {}).get("per_resource") or []
-        good = bool(rows) and all(all(v["reads"] == 1 and v["writes"] == 0 and v["polls"] == 0
+        good = bool(rows) and all(len(row) == RESOURCES[cfg] and
+                                  all(v["reads"] == 1 and v["writes"] == 0 and v["polls"] == 0
                                       for v in row.values()) for row in rows)
         add(f"no-op boot ({cfg}): one read per resource, no writes", json.dumps(rows), good)
+    for cfg in CONFIGS:
+        rows = (s.get(f"dryrun:{cfg}") or {}).get("per_resource") or []
+        good = bool(rows) and all(all(v["reads"] == 1 and v["writes"] == 0 for v in row.values())
+                                  for row in rows)
+        add(f"--dry-run ({cfg}): one read per resource, no writes", json.dumps(rows), good)
     for cfg in ("pool", "pool+dns"):
         rows = (s.get(f"change:{cfg}") or {}).get("per_resource") or []
         good = bool(rows) and all(
@@ -499,6 +562,12 @@ def evaluate(res: Dict[str, Any], retry_after: float) -> List[Dict[str, Any]]:
             for row in rows)
         add(f"change boot ({cfg}): one read + one write per resource, one read-back for the "
             "gateway", json.dumps(rows), good)
+    for cfg in ("pool", "pool+dns"):
+        new, old = med(f"change:{cfg}"), med(f"today:change:{cfg}")
+        base = (res.get("baseline") or {}).get("ref") or "today"
+        add(f"change boot ({cfg}) no slower than {base} (same run)",
+            f"{new:.3f} s vs {old:.3f} s ({new / old:.2f}x)" if new and old
+            else "baseline not measured", (new <= old) if new and old else None)
     polling = (s.get("change:pool+dns") or {}).get("polling") or {}
     worst = max(filter(None, [(polling.get("between_polls_s") or {}).get("max"),
                               (polling.get("put_to_first_poll_s") or {}).get("max")]), default=None)
@@ -507,29 +576,33 @@ def evaluate(res: Dict[str, Any], retry_after: float) -> List[Dict[str, Any]]:
         f"median gap {(polling.get('between_polls_s') or {}).get('median')} s, "
         f"longest {worst} s" if worst is not None else "no polls seen",
         worst is not None and worst <= retry_after + 0.25)
-    for mode, need in (("noop", 3.0), ("change", 2.5)):
-        az = med(f"az:{mode}")
-        for cfg in ("pool", "pool+dns"):
-            reg = med(f"{mode}:{cfg}")
-            label = f"{'no-op' if mode == 'noop' else 'change'} boot ({cfg}) >= {need:g}x " \
-                    "faster than the Azure CLI script"
-            if az and reg:
-                add(label, f"{az:.3f} s / {reg:.3f} s = {az / reg:.2f}x", az / reg >= need)
-            else:
-                add(label, "Azure CLI not measured", None)
+    for cfg in CONFIGS:
+        peak = ((s.get(f"noop:{cfg}") or {}).get("rss_mb") or {}).get("max")
+        add(f"peak RSS of a no-op boot ({cfg}) <= 40 MB (max of the runs)",
+            f"{peak:.1f} MB (import floor {med(FLOOR, 'rss_mb') or 0:.1f} MB)" if peak else "n/a",
+            peak is not None and peak <= 40)
+    az = med("az:noop")
+    for cfg in ("pool",):
+        reg = med(f"noop:{cfg}")
+        label = f"no-op boot ({cfg}) >= 10x faster than the Azure CLI script (same pool)"
+        if az and reg:
+            add(label, f"{az:.3f} s / {reg:.3f} s = {az / reg:.2f}x", az / reg >= 10)
+        else:
+            add(label, "Azure CLI not measured", None)
     az_rss = max(filter(None, [med("az:noop", "rss_mb"), med("az:change", "rss_mb")]),
                  default=None)
-    for cfg in ("pool", "pool+dns"):
-        floor = med(f"floor:{cfg}", "rss_mb")
-        peak = max(filter(None, [((s.get(f"{m}:{cfg}") or {}).get("rss_mb") or {}).get("max")
-                                 for m in ("noop", "change")]), default=None)
-        if floor and peak:
-            add(f"peak RSS ({cfg}) <= import floor + 20 MB",
-                f"{peak:.1f} MB vs {floor:.1f} + 20 MB (+{peak - floor:.1f} MB)",
-                peak <= floor + 20)
-            add(f"peak RSS ({cfg}) below the Azure CLI's",
-                f"{peak:.1f} MB vs {az_rss:.1f} MB" if az_rss else "Azure CLI not measured",
-                (peak < az_rss) if az_rss else None)
+    peak = max(filter(None, [((s.get(f"{m}:pool") or {}).get("rss_mb") or {}).get("max")
+                             for m in ("noop", "change")]), default=None)
+    if peak:
+        add("peak RSS (pool, no-op and change) below the Azure CLI's",
+            f"{peak:.1f} MB vs {az_rss:.1f} MB" if az_rss else "Azure CLI not measured",
+            (peak < az_rss) if az_rss else None)
+    it = res.get("importtime") or {}
+    if it.get("modules"):
+        heavy = [m for m in it.get("imported_sdk", []) if m.startswith(
+            ("azure.mgmt.network", "azure.identity", "msal", "tenacity", "asyncio"))]
+        add("no-op boot imports none of azure.mgmt.network, azure.identity, msal, tenacity, "
+            "asyncio", ", ".join(heavy) or "none imported", not heavy)
     fl = [f for f in res.get("fleet", []) if f]
     if fl:
         big = max(fl, key=lambda f: f["members"])
@@ -558,34 +631,39 @@ def table(res: Dict[str, Any]) -> str:
              + (" + uncommitted changes" if m.get("package_uncommitted_changes") else ""), ""]
     if res.get("package_changed_during_run"):
         lines += ["**WARNING: the package's sources changed during this run.**", ""]
-    floor = {cfg: ((s.get(f"floor:{cfg}") or {}).get("wall_s") or {}).get("median")
-             for cfg in FLOORS}
-    floor_rss = {cfg: ((s.get(f"floor:{cfg}") or {}).get("rss_mb") or {}).get("median")
-                 for cfg in FLOORS}
-    az = {m: ((s.get(f"az:{m}") or {}).get("wall_s") or {}).get("median") for m in ("noop", "change")}
-    lines.append("| run | median wall | p95 wall | x floor | CPU | peak RSS (MB) | reads | writes "
-                 "| polls | tokens | other | Azure CLI / this |")
-    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    order = ["floor:pool", "floor:pool+dns", "noop:pool", "noop:pool+dns", "az:noop",
-             "change:pool", "change:pool+dns", "az:change"]
+    def median(key):
+        return ((s.get(key) or {}).get("wall_s") or {}).get("median")
+
+    floor = median(FLOOR)
+    az = {m: median(f"az:{m}") for m in ("noop", "change")}
+    lines.append("| run | median wall | p95 wall | x floor | x limit | CPU | peak RSS (MB) | reads "
+                 "| writes | polls | tokens | other | Azure CLI / this |")
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    order = [f"floor:{c}" for c in FLOORS]
+    for cfg in CONFIGS:
+        order += [f"limit:{cfg}", f"noop:{cfg}", f"dryrun:{cfg}", f"today:noop:{cfg}"]
+    order += ["az:noop"]
+    for cfg in ("pool", "pool+dns"):
+        order += [f"change:{cfg}", f"today:change:{cfg}"]
+    order += ["az:change"]
     for key in order:
         row = s.get(key)
         if row is None:
             if key.startswith("az:"):
                 lines.append(f"| Azure CLI script, {'no-op' if key == 'az:noop' else 'change'}"
-                             f" | not measured | | | | | | | | | | |")
+                             f" | not measured | | | | | | | | | | | |")
             continue
         w, r = row["wall_s"], row["rss_mb"]
-        cfg = key.split(":")[1]
-        fl = floor.get(cfg) or floor.get("pool")
-        ratio = "" if key.startswith("floor") or not (w["median"] and fl) else \
-            f"{w['median'] / fl:.2f}"
-        if key.startswith("floor"):
-            ratio = "1.00"
+        cfg = key.split(":")[-1] if not key.startswith("az:") else "pool"
+        limit = median(f"limit:{cfg}")
+        ratio = f"{w['median'] / floor:.2f}" if w["median"] and floor else ""
+        vs_limit = "" if key.startswith("floor") or not (w["median"] and limit) else \
+            f"{w['median'] / limit:.2f}"
         req = row.get("requests_per_run") or {}
         vs = ""
-        mode = key.split(":")[0]
-        if mode in ("noop", "change") and az.get(mode) and w["median"]:
+        mode = key.split(":")[-2] if key.count(":") else key
+        if mode in ("noop", "change") and az.get(mode) and w["median"] and \
+                not key.startswith("az:"):
             vs = f"{az[mode] / w['median']:.2f}x"
         rss = f"{r['median']:.1f}" if r["median"] else "n/a"
         if r.get("max") and r["max"] != r["median"]:
@@ -593,11 +671,16 @@ def table(res: Dict[str, Any]) -> str:
         fails = f" ({row['failures']} failed)" if row.get("failures") else ""
         cpu = (row.get("cpu_s") or {}).get("median")
         lines.append(f"| {row['label']}{fails} | {_f(w['median'])} s | {_f(w['p95'])} s | {ratio} "
-                     f"| {_f(cpu, '{:.2f} s')} | {rss} | " + " | ".join(_f(req.get(k), "{:g}") if req else ""
-                                              for k in A.KINDS) + f" | {vs} |")
+                     f"| {vs_limit} | {_f(cpu, '{:.2f} s')} | {rss} | "
+                     + " | ".join(_f(req.get(k), "{:g}") if req else "" for k in A.KINDS)
+                     + f" | {vs} |")
     lines.append("")
-    lines.append("x floor: against the import floor of the same targets (pool: identity + "
-                 "network; pool+dns: + privatedns). CPU: user + system seconds of the process.")
+    lines.append("x floor: against the import floor, `python -c \"import azure.identity, "
+                 "azure.mgmt.network\"` (issue 14's definition), for every row. x limit: against "
+                 "the stdlib reference of the same targets (benchmarks/reference_boot.py: Python "
+                 "start, one IMDS token, one HTTPS GET per resource over one TLS connection, "
+                 "exec). CPU: user + system seconds of the process. Identity: "
+                 + str(res.get("identity_form") or "App Service") + ".")
     noop = s.get("noop:pool+dns") or {}
     fr = (noop.get("first_request_s") or {}).get("median")
     if fr and noop["wall_s"]["median"]:
@@ -652,9 +735,16 @@ def table(res: Dict[str, Any]) -> str:
     it = res.get("importtime") or {}
     if it.get("by_package_s"):
         lines.append("")
-        top = ", ".join(f"{k} {v:.3f}" for k, v in list(it["by_package_s"].items())[:6])
-        lines.append(f"Import time of a no-op boot (-X importtime, s): total {it['total_s']:.3f}; "
-                     f"{top}")
+        top = ", ".join(f"{k} {v:.3f}" for k, v in list(it["by_package_s"].items())[:8])
+        lines.append(f"Import time of a no-op boot, pool+dns (-X importtime, s): total "
+                     f"{it['total_s']:.3f} in {it['modules']} modules; by package: {top}")
+        tops = ", ".join(f"{r['module']} {r['s']:.3f}" for r in
+                         (it.get("top_level_cumulative_s") or [])[:10])
+        lines.append(f"Top-level imports by cumulative time (s): {tops}")
+        selfs = ", ".join(f"{r['module']} {r['s']:.3f}" for r in (it.get("top_self_s") or [])[:8])
+        lines.append(f"Largest own import times (s): {selfs}")
+        lines.append("SDK parts imported on the no-op path: "
+                     + (", ".join(it.get("imported_sdk") or []) or "none of the watched ones"))
     if res.get("targets"):
         lines.append("")
         lines.append("| target | figure | met |")
@@ -700,6 +790,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--az-runs", type=int, default=None, help="runs of the Azure CLI script "
                    "(default: --runs)")
     p.add_argument("--no-size", action="store_true", help="skip the installed-size measurement")
+    p.add_argument("--baseline", default=None, metavar="GIT_REF",
+                   help="also measure the registrar as committed at GIT_REF ('today'; default "
+                        "main, none with --tiny; '' for none)")
     p.add_argument("--tiny", action="store_true",
                    help="CI smoke size: 3 runs, fleet of 3, no az, no size, no audit")
     p.add_argument("--op-duration", type=float, default=0.2,
@@ -735,6 +828,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         a.fleet = "3" if a.tiny else "10,25,50"
     if a.tiny:
         a.no_size = True
+    if a.baseline is None:
+        a.baseline = "" if a.tiny else "main"
     if a.isolate is None:
         a.isolate = "no" if a.tiny else "auto"
     a.fleet_sizes = [int(x) for x in a.fleet.split(",") if x.strip()]
@@ -819,36 +914,90 @@ def measure(a, prep: Dict[str, Any], isolated_by: Optional[str]) -> int:
         f"{res['network']['interfaces']}")
 
     pool = seeds.POOL_ID
-    rec = {name: f"{seeds.ZONE_ID}/A/{name}" for name in ("noop", "change", "audit")}
+    rec = {name: f"{seeds.ZONE_ID}/A/{name}" for name in
+           ("noop", "noop-dns", "change", "dry", "dry-dns", "today", "audit")}
     az_cli = None
     az_note = None
     # Decimal Retry-After: the scaled-down cadence (see fleet()); App Service identity form, which
     # the Azure CLI baseline's `az login --identity` setup was written for.
     with Emulator(make_seed(records=()), op_duration=a.op_duration, retry_after=a.retry_after,
-                  integer_retry_after=False, identity_form="appservice") as emu:
-        env = base_env(emu.env())
+                  integer_retry_after=False, identity_form="appservice") as emu, \
+            contextlib.ExitStack() as stack:
+        # The registrar runs as in an ACI container: managed identity in the IMDS form.
+        imds, how = imds_env(emu, stack)
+        env = base_env(imds)
+        res["identity_form"] = f"IMDS (AZURE_POD_IDENTITY_AUTHORITY_HOST, {how})"
         series: List[Series] = [floor_series(k, m, env0) for k, m in FLOORS.items()]
-        targets = {"pool": [pool], "pool+dns": [pool, rec["noop"]]}
-        # The no-op members are registered once, before anything is measured.
-        for cfg, member, ip in (("pool", "cg-noop-a", "10.0.2.4"), ("pool+dns", "cg-noop-b",
-                                                                   "10.0.2.5")):
-            r = run(registrar_argv(targets[cfg], member, ip), env, timeout=180)
+        targets = {"pool": [pool], "dns": [rec["noop-dns"]], "pool+dns": [pool, rec["noop"]]}
+        reads = {"pool": [seeds.GW_ID], "dns": [rec["noop-dns"]],
+                 "pool+dns": [seeds.GW_ID, rec["noop"]]}
+        noop_members = {"pool": ("cg-noop-a", "10.0.2.4"), "pool+dns": ("cg-noop-b", "10.0.2.5"),
+                        "dns": ("cg-noop-c", "10.0.2.6")}
+        dry_targets = {"pool": [pool], "dns": [rec["dry-dns"]], "pool+dns": [pool, rec["dry"]]}
+        dry_members = {"pool": ("cg-dry-a", 1), "pool+dns": ("cg-dry-b", 2), "dns": ("cg-dry-c", 3)}
+        # The no-op and dry-run members are registered once, before anything is measured.
+        setups = [(targets[c], *noop_members[c]) for c in CONFIGS] + \
+                 [(dry_targets[c], m, f"10.0.8.{n}") for c, (m, n) in dry_members.items()]
+        for tg, member, ip in setups:
+            r = run(registrar_argv(tg, member, ip), env, timeout=180)
             if r.code != 0:
                 log(f"setup registration failed: {r.tail()}")
                 return 1
-            series.append(registrar_series(f"noop:{cfg}", f"registrar no-op boot, {cfg}", emu, env,
-                                           targets[cfg], member, lambda i, ip=ip: ip))
+        for cfg in CONFIGS:
+            member, ip = noop_members[cfg]
+            series.append(limit_series(f"limit:{cfg}", f"stdlib limit: token + GET per resource, "
+                                       f"{cfg}", emu, env, reads[cfg], ip))
+            series.append(registrar_series(f"noop:{cfg}", f"registrar no-op boot, {cfg}", emu,
+                                           env, targets[cfg], member, lambda i, ip=ip: ip))
+        for cfg in CONFIGS:
+            member = dry_members[cfg][0]
+            series.append(registrar_series(
+                f"dryrun:{cfg}", f"registrar --dry-run (new IP, would write), {cfg}", emu, env,
+                dry_targets[cfg], member, lambda i: f"10.0.9.{(i % 240) + 2}",
+                extra=("--dry-run",)))
         change_targets = {"pool": [pool], "pool+dns": [pool, rec["change"]]}
         for cfg, member, net in (("pool", "cg-change-a", 4), ("pool+dns", "cg-change-b", 5)):
             series.append(registrar_series(
                 f"change:{cfg}", f"registrar change boot (new IP), {cfg}", emu, env,
                 change_targets[cfg], member, lambda i, net=net: f"10.0.{net}.{(i % 240) + 2}"))
+        res["baseline"] = {"ref": a.baseline, "measured": False}
+        if a.baseline:
+            where = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-today-")))
+            commit = export_ref(a.baseline, where)
+            # `python -m` puts the working directory first on sys.path: run from the export.
+            today_env = dict(env, PYTHONPATH=str(where))
+            check = run([sys.executable, "-c", "import aci_ip_registrar as m; print(m.__file__, flush=True); "
+                         f"import os; os.execv({DATE!r}, {STAMP!r})"], today_env, timeout=60,
+                        cwd=str(where))
+            if commit and check.stdout.startswith(str(where)):
+                res["baseline"].update(measured=True, commit=commit,
+                                       how=f"git archive {a.baseline} ({commit}), run as "
+                                           "PYTHONPATH=<it> python -m aci_ip_registrar, same "
+                                           "environment (IMDS form)")
+                today = [sys.executable, "-m", "aci_ip_registrar"]
+                shown = f"PYTHONPATH=<{a.baseline}> python -m aci_ip_registrar"
+                for cfg in ("pool", "pool+dns"):
+                    member, ip = noop_members[cfg]
+                    series.append(registrar_series(
+                        f"today:noop:{cfg}", f"today ({a.baseline} {commit}): no-op boot, {cfg}",
+                        emu, today_env, targets[cfg], member, lambda i, ip=ip: ip, cmd=today,
+                        shown_cmd=shown, cwd=str(where)))
+                today_targets = {"pool": [pool], "pool+dns": [pool, rec["today"]]}
+                for cfg, member, net in (("pool", "cg-today-a", 10), ("pool+dns", "cg-today-b", 11)):
+                    series.append(registrar_series(
+                        f"today:change:{cfg}", f"today ({a.baseline} {commit}): change boot, {cfg}",
+                        emu, today_env, today_targets[cfg], member,
+                        lambda i, net=net: f"10.0.{net}.{(i % 240) + 2}", cmd=today,
+                        shown_cmd=shown, cwd=str(where)))
+            else:
+                res["baseline"]["note"] = f"could not run {a.baseline}: {check.tail(300)}"
         if a.with_az:
             az_path = (prep.get("az") or {}).get("path")
             if not az_path:
                 az_note = (prep.get("az") or {}).get("how") or "azure-cli not installed"
             else:
-                az_cli = AzCli(Path(az_path), emu, env)
+                # az logs in with the App Service form, as before (az login --identity).
+                az_cli = AzCli(Path(az_path), emu, base_env(emu.env()))
                 try:
                     az_cli.setup()
                 except RuntimeError as exc:

@@ -23,7 +23,7 @@ class Observed:
     addresses: Dict[str, List[str]]                   # target child -> IPs it holds
     ledgers: Dict[str, Ledger]                        # target child -> ledger as read
     busy: Optional[str] = None                        # a state to let settle before writing
-    model: Any = None                                 # the SDK object as read (never mutated)
+    model: Any = None                                 # the JSON document as read (never mutated)
 
 
 class Resource(ABC):
@@ -45,7 +45,7 @@ class Resource(ABC):
 
     @abstractmethod
     def render(self, observed: Observed, plans: Dict[str, TargetPlan]) -> Any:
-        """The document to write: a copy of observed.model with the plans applied. Pure."""
+        """The JSON document to write: a copy of observed.model with the plans applied. Pure."""
 
     def refusals(self, observed: Observed) -> List[str]:
         """Why this resource must not be touched at all, whatever the plan. Pure."""

@@ -1,9 +1,10 @@
 """Private DNS A record sets. Synchronous PUT with If-Match (or If-None-Match: * to create);
-the ledger lives in the record set's metadata (ledger.py)."""
+the ledger lives in the record set's metadata (ledger.py). The record set is read and written as
+JSON (wire notes §3.3), with the headers azure-mgmt-privatedns 2.x sends (§3.2)."""
 from __future__ import annotations
 
 import copy
-from typing import Dict, List
+from typing import Any, Dict, List
 
 from ..config import DEFAULT_TTL, TargetSpec
 from ..errors import ConfigError
@@ -11,21 +12,26 @@ from ..ledger import Ledger, read_metadata, tag_problems, write_metadata
 from ..planner import TargetPlan
 from .base import Observed, Resource
 
+API_VERSION = "2024-06-01"      # what azure-mgmt-privatedns 2.0 sends
+# Read-only in the SDK's RecordSet model, so the SDK never sent them; neither do we.
+_READ_ONLY = ("id", "name", "type", "systemData")
+_READ_ONLY_PROPS = ("fqdn", "isAutoRegistered")
+
+
+def _props(doc) -> Dict[str, Any]:
+    return (doc or {}).get("properties") or {}
+
 
 class PrivateDnsRecord(Resource):
     @property
     def spec(self) -> TargetSpec:
         return self.specs[0]
 
-    def _client(self):
-        return self.clients.private_dns(self.subscription).record_sets
-
     def read(self, budget) -> Observed:
         from azure.core.exceptions import ResourceNotFoundError
         ref = self.spec.ref
         try:
-            record = self._client().get(self.resource_group, ref.resource_name, "A", ref.child,
-                                        **budget.call_kwargs())
+            record = self.clients.arm.get(self.resource_id, API_VERSION, **budget.call_kwargs())
         except ResourceNotFoundError as exc:
             code = getattr(getattr(exc, "error", None), "code", "") or ""
             if code.lower() == "parentresourcenotfound":
@@ -36,17 +42,17 @@ class PrivateDnsRecord(Resource):
             return Observed(False, None, {ref.child: []}, {ref.child: Ledger()})
         return self.observe(record)
 
-    def observe(self, record) -> Observed:
+    def observe(self, record: Dict[str, Any]) -> Observed:
         ref = self.spec.ref
-        props = record.properties
-        ips = [a.ipv4_address for a in (props.a_records if props else None) or []
-               if a.ipv4_address]
-        ledger = read_metadata((props.metadata if props else None) or {})
-        return Observed(True, record.etag, {ref.child: ips}, {ref.child: ledger}, model=record)
+        props = _props(record)
+        ips = [a["ipv4Address"] for a in props.get("aRecords") or []
+               if isinstance(a, dict) and a.get("ipv4Address")]
+        ledger = read_metadata(props.get("metadata") or {})
+        return Observed(True, record.get("etag"), {ref.child: ips}, {ref.child: ledger},
+                        model=record)
 
     def refusals(self, observed: Observed) -> List[str]:
-        props = observed.model.properties if observed.model is not None else None
-        if props is not None and props.is_auto_registered:
+        if _props(observed.model).get("isAutoRegistered"):
             return [f"{self.spec.label}: the record set is auto-registered by a virtual network "
                     f"link; it is not ours to change"]
         return []
@@ -54,44 +60,44 @@ class PrivateDnsRecord(Resource):
     def changes(self, observed: Observed, spec: TargetSpec) -> List[str]:
         if not observed.exists:
             return [f"create with ttl {spec.ttl or DEFAULT_TTL}"]
-        current = observed.model.properties.ttl if observed.model.properties else None
+        current = _props(observed.model).get("ttl")
         if spec.ttl is not None and current != spec.ttl:
             return [f"ttl {current} -> {spec.ttl}"]
         return []
 
-    def problems(self, body) -> List[str]:
-        metadata = body.properties.metadata if body.properties else None
-        return tag_problems(metadata or {}, self.spec.label, "metadata entries")
+    def problems(self, body: Dict[str, Any]) -> List[str]:
+        return tag_problems(_props(body).get("metadata") or {}, self.spec.label,
+                            "metadata entries")
 
-    def render(self, observed: Observed, plans: Dict[str, TargetPlan]):
-        from azure.mgmt.privatedns.models import ARecord, RecordSet, RecordSetProperties
+    def render(self, observed: Observed, plans: Dict[str, TargetPlan]) -> Dict[str, Any]:
         ref = self.spec.ref
         plan = plans[ref.child]
-        records = [ARecord(ipv4_address=ip) for ip in plan.result]
+        records = [{"ipv4Address": ip} for ip in plan.result]
         ledger = observed.ledgers[ref.child]
         if not observed.exists:
-            record = RecordSet(properties=RecordSetProperties(
-                ttl=self.spec.ttl or DEFAULT_TTL, a_records=records,
-                metadata=write_metadata({}, ledger, plan.ledger_after, plan.replaces)))
-            return record
-        record = copy.deepcopy(observed.model)
-        props = record.properties or RecordSetProperties()
-        props.a_records = records
-        props.metadata = write_metadata(props.metadata or {}, ledger, plan.ledger_after,
-                                        plan.replaces)
+            return {"properties": {
+                "ttl": self.spec.ttl or DEFAULT_TTL, "aRecords": records,
+                "metadata": write_metadata({}, ledger, plan.ledger_after, plan.replaces)}}
+        record = {k: v for k, v in copy.deepcopy(observed.model).items() if k not in _READ_ONLY}
+        props = {k: v for k, v in _props(record).items() if k not in _READ_ONLY_PROPS}
+        props["aRecords"] = records
+        props["metadata"] = write_metadata(props.get("metadata") or {}, ledger,
+                                           plan.ledger_after, plan.replaces)
         if self.spec.ttl is not None:
-            props.ttl = self.spec.ttl
-        record.properties = props
+            props["ttl"] = self.spec.ttl
+        record["properties"] = props
         return record
 
     def write(self, observed: Observed, body, budget) -> Observed:
-        from azure.core import MatchConditions
-        ref = self.spec.ref
+        from azure.core.exceptions import ResourceExistsError, ResourceModifiedError
+
+        from ..pipeline import quote_etag
         if observed.exists:
-            condition = dict(etag=observed.etag, match_condition=MatchConditions.IfNotModified)
+            headers = {"If-Match": quote_etag(observed.etag or "*")}
+            errors = {412: ResourceModifiedError}
         else:
-            condition = dict(match_condition=MatchConditions.IfMissing)
-        result = self._client().create_or_update(self.resource_group, ref.resource_name, "A",
-                                                 ref.child, body, **condition,
-                                                 **budget.call_kwargs())
+            headers = {"If-None-Match": "*"}
+            errors = {412: ResourceExistsError}
+        _, result = self.clients.arm.put(self.resource_id, API_VERSION, body, headers,
+                                         error_map=errors, **budget.call_kwargs())
         return self.observe(result)

@@ -1,0 +1,190 @@
+"""Issue 14: what a boot costs. The real CLI as a process, managed identity in the IMDS form (as
+in an ACI container), the emulator over HTTPS.
+
+Most tests use a small loopback IMDS written in this file (it records each request's query and
+headers); one uses the emulator's own IMDS route, which the `cli` fixture's environment points at.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from seeds import GW_ID, POOL_ID, REC_ID, strip_volatile
+
+A = "10.0.2.4"
+# Modules a no-op boot must not load: the network SDK (half the import floor), the rest of
+# azure-identity (msal, cryptography.x509) and the retry machinery (tenacity pulls asyncio).
+NOT_ON_NOOP = ("azure.mgmt.network", "azure.mgmt.privatedns", "azure.mgmt.containerinstance",
+               "azure.identity", "msal", "tenacity", "asyncio")
+
+
+class Imds:
+    def __init__(self):
+        self.requests = []
+        imds = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                url = urllib.parse.urlsplit(self.path)
+                imds.requests.append((url.path, dict(urllib.parse.parse_qsl(url.query)),
+                                      self.headers.get("Metadata")))
+                now = int(time.time())
+                body = json.dumps({"access_token": f"imds-token-{len(imds.requests)}",
+                                   "expires_in": "3600", "expires_on": str(now + 3600),
+                                   "token_type": "Bearer"}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def authority(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+@pytest.fixture
+def imds():
+    server = Imds()
+    yield server
+    server.server.shutdown()
+    server.server.server_close()
+
+
+def _env(cli, imds):
+    env = cli.env()
+    for key in ("IDENTITY_ENDPOINT", "IDENTITY_HEADER"):
+        env.pop(key, None)
+    env["AZURE_POD_IDENTITY_AUTHORITY_HOST"] = imds.authority
+    return env
+
+
+def _imported(stderr: str) -> set:
+    return {line.rsplit("|", 1)[-1].strip() for line in stderr.splitlines()
+            if line.startswith("import time:")}
+
+
+def _register(cli, env, *args):
+    return cli.run("register", "--poll-interval", "0.05", "--output", "json", *args, env=env)
+
+
+def test_noop_boot_imports_no_management_sdk(cli, emulator, imds):
+    env = _env(cli, imds)
+    args = ("-t", POOL_ID, "-t", REC_ID, "--member", "cg-app-1", "--ip", A)
+    first = _register(cli, env, *args)
+    assert first.returncode == 0, first.stderr
+    env["PYTHONPROFILEIMPORTTIME"] = "1"
+    emulator.clear_log()
+    noop = _register(cli, env, *args, "--", "true")
+    assert noop.returncode == 0, noop.stderr
+    imported = _imported(noop.stderr)
+    assert {"azure.core", "aci_ip_registrar.pipeline"} <= imported  # the parse works
+    assert not imported & set(NOT_ON_NOOP), sorted(imported & set(NOT_ON_NOOP))
+    assert [e["kind"] for e in emulator.log()] == ["read", "read"]
+
+
+def test_imds_gets_one_request_per_run_and_no_probe(cli, emulator, imds):
+    env = _env(cli, imds)
+    env["AZURE_CLIENT_ID"] = "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"
+    proc = _register(cli, env, "-t", POOL_ID, "-t", REC_ID, "--member", "cg-app-1", "--ip", A)
+    assert proc.returncode == 0, proc.stderr
+    [(path, query, metadata)] = imds.requests
+    assert path == "/metadata/identity/oauth2/token" and metadata == "true"
+    assert query == {"api-version": "2018-02-01", "resource": emulator.base_url,
+                     "client_id": "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"}
+    assert [e["kind"] for e in emulator.log()].count("token") == 0   # App Service form unused
+
+
+def test_emulator_imds_route_serves_the_boot_with_one_token(cli, emulator):
+    env = cli.env()
+    assert env["AZURE_POD_IDENTITY_AUTHORITY_HOST"] == emulator.imds_authority
+    assert "IDENTITY_ENDPOINT" not in env
+    env["PYTHONPROFILEIMPORTTIME"] = "1"
+    proc = _register(cli, env, "-t", POOL_ID, "-t", REC_ID, "--member", "cg-app-1", "--ip", A)
+    assert proc.returncode == 0, proc.stderr
+    tokens = [e for e in emulator.log() if e["kind"] == "token"]
+    assert [e["path"] for e in tokens] == ["/metadata/identity/oauth2/token"], tokens
+    assert tokens[0]["status"] == 200
+    assert not {"azure.identity", "msal"} & _imported(proc.stderr)
+
+
+def test_app_service_form_still_goes_through_default_azure_credential(cli, emulator):
+    emulator.set(identity_form="appservice")
+    env = cli.env()
+    assert env["IDENTITY_ENDPOINT"] and env["IDENTITY_HEADER"]
+    env["PYTHONPROFILEIMPORTTIME"] = "1"
+    proc = _register(cli, env, "-t", POOL_ID, "--member", "cg-app-1", "--ip", A)
+    assert proc.returncode == 0, proc.stderr
+    tokens = [e for e in emulator.log() if e["kind"] == "token"]
+    assert [e["path"] for e in tokens] == ["/msi/token"], tokens
+    assert "azure.identity" in _imported(proc.stderr)      # the whole chain decides here
+
+
+def test_change_boot_keeps_the_gateway_byte_identical_outside_pool_and_ledger(cli, emulator,
+                                                                              imds):
+    env = _env(cli, imds)
+    before = emulator.get(GW_ID)
+    env["PYTHONPROFILEIMPORTTIME"] = "1"
+    proc = _register(cli, env, "-t", POOL_ID, "--member", "cg-app-1", "--ip", A)
+    assert proc.returncode == 0, proc.stderr
+    after = emulator.get(GW_ID)
+    assert strip_volatile(before) == strip_volatile(after)
+    assert A in [a.get("ipAddress") for a in next(
+        p for p in after["properties"]["backendAddressPools"]
+        if p["name"] == "aci-pool")["properties"]["backendAddresses"]]
+    # Even a write needs only azure-mgmt-core's poller, not the network SDK's models.
+    assert "azure.mgmt.network" not in _imported(proc.stderr)
+    puts = [e for e in emulator.log() if e["kind"] == "write"]
+    assert len(puts) == 1 and puts[0]["if_match"] == before["etag"]
+    assert puts[0]["user_agent"].startswith("azsdk-python-aci-ip-registrar/")
+
+
+def test_without_a_command_the_result_is_complete_and_the_code_kept(cli, emulator, imds):
+    env = _env(cli, imds)
+    ok = _register(cli, env, "-t", POOL_ID, "--member", "cg-app-1", "--ip", A)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout.strip().splitlines()[-1])["ip"] == A
+    emulator.add_fault("forbidden", method="GET", path="applicationGateways")
+    bad = _register(cli, env, "-t", POOL_ID, "--member", "cg-app-1", "--ip", A)
+    assert bad.returncode == 5, bad.stderr
+    assert "permission denied" in bad.stderr
+    assert json.loads(bad.stdout.strip().splitlines()[-1])
+
+
+def test_one_tls_connection_for_reads_and_writes(emulator):
+    """Every request of a run, the gateway's operation polls included, reuses one connection."""
+    from aci_ip_registrar.clients import Clients
+    from aci_ip_registrar.config import parse_targets
+    from aci_ip_registrar.retry import Budget
+    from aci_ip_registrar.runner import Report, run_once
+
+    class Token:
+        def get_token(self, *scopes, **kwargs):
+            from azure.core.credentials import AccessToken
+            return AccessToken("opaque", int(time.time()) + 3600)
+
+    clients = Clients(emulator.base_url, emulator.ca_path, 0.05, credential=Token())
+    try:
+        report = Report("cg-app-1", A, False)
+        run_once(parse_targets([POOL_ID, REC_ID]), {"cg-app-1": A}, clients, Budget(60), report)
+        assert [o.status for o in report.outcomes] == ["written", "written"]
+        pools = clients.transport.session.adapters["https://"].poolmanager.pools
+        [pool] = [pools[key] for key in pools.keys()]
+        assert pool.num_connections == 1, pool.num_connections
+        assert pool.num_requests >= 5          # 2 reads, 2 writes, polls, a read-back
+    finally:
+        clients.close()
