@@ -181,7 +181,8 @@ def _write_packed(mapping: Mapping[str, str], prefix: str, before: Ledger,
     return out
 
 
-def tag_problems(tags: Mapping[str, str], label: str, what: str = "tags") -> List[str]:
+def tag_problems(tags: Mapping[str, str], label: str, what: str = "the gateway's tags",
+                 noun: str = "tags") -> List[str]:
     """What Azure would refuse in a resource's tag set (wire notes §12.2). Record-set metadata
     is held to the same limits: Azure's own are not documented, and refusing before a write is
     the safe side."""
@@ -198,9 +199,9 @@ def tag_problems(tags: Mapping[str, str], label: str, what: str = "tags") -> Lis
                             f"Azure's limit of {MAX_TAG_VALUE}; Azure would refuse any update")
     if len(tags or {}) > MAX_TAGS:
         ours = sum(1 for k in tags if k.lower().startswith((TAG_PREFIX, META_PREFIX)))
-        problems.append(f"{label}: the {what} are full: the update needs {len(tags)} {what} "
+        problems.append(f"{label}: {what} are full: the update needs {len(tags)} {noun} "
                         f"({ours} of them ledger entries), over the limit of {MAX_TAGS}. Remove "
-                        f"unused {what} or members that are gone")
+                        f"unused {noun} or members that are gone")
     return problems
 
 

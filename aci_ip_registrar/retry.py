@@ -17,6 +17,17 @@ T = TypeVar("T")
 MAX_RETRY_AFTER = 30.0   # a throttled service can ask for an hour; the budget decides instead
 MAX_ATTEMPTS = 60
 MIN_ATTEMPT = 0.1        # below this much time left, another attempt cannot finish
+CONTENTION_CAP = 30.0    # the widest window contended writers spread over, seconds
+_CONTENTION = {"readbackmismatch", "canceled", "canceledandsupersededduetoanotheroperation",
+               "anotheroperationinprogress", "retryableerror",
+               "retryableerrorduetoanotheroperation", "updating", "preconditionfailed"}
+
+
+def contended(exc) -> bool:
+    """Another writer got there first: a 412, a cancelled or superseded operation, a busy
+    gateway, or a read-back that lost our change."""
+    return getattr(exc, "status", None) == 412 or \
+        str(getattr(exc, "code", "") or "").lower() in _CONTENTION
 
 
 class Budget:
@@ -44,11 +55,17 @@ class _Policy:
 
     def _delay(self, state) -> float:
         exc = state.outcome.exception()
+        retry_after = min(getattr(exc, "retry_after", None) or 0.0, MAX_RETRY_AFTER)
+        if contended(exc):
+            # Writers colliding on one gateway: with If-Match ignored every collision costs a
+            # neighbour's write, so spread the next attempts over a window that doubles ("full
+            # jitter"); a fixed small cap lets 50 writers livelock (benchmarks/duty.py).
+            window = min(CONTENTION_CAP, 0.5 * (2 ** (state.attempt_number - 1)))
+            return max(retry_after, self.rng.uniform(0, window))
         backoff = min(5.0, 0.25 * (2 ** (state.attempt_number - 1)))
         delay = backoff * (0.5 + self.rng.random() / 2)
-        retry_after = getattr(exc, "retry_after", None)
         if retry_after:
-            delay = min(retry_after, MAX_RETRY_AFTER) + self.rng.random() * 0.1 * retry_after
+            delay = retry_after + self.rng.random() * 0.1 * retry_after
         return delay
 
     def _planned(self, state) -> float:

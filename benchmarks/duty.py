@@ -233,11 +233,13 @@ def main(argv=None) -> int:
     ap.add_argument("--interval", type=float, default=5.0, help="watcher interval, seconds")
     ap.add_argument("--op", type=float, default=0.5, help="gateway operation, seconds")
     ap.add_argument("--quick", action="store_true", help="skip the 250-group pass and idle cost")
+    ap.add_argument("--modes", default="oneshot,oneshot+sync,watch",
+                    help="storms to run (comma-separated)")
     ap.add_argument("--out", default=str(HERE / "results" / "duty.json"))
     args = ap.parse_args(argv)
     results = {"storms": [storm(mode, args.n, args.fault_rate, args.seed, args.spread,
                                 args.interval, args.op)
-                          for mode in ("oneshot", "oneshot+sync", "watch")]}
+                          for mode in args.modes.split(",")]}
     if not args.quick:
         results["fleet"] = [fleet_pass(args.op, n) for n in (10, 50, 250)]
         results["idle"] = idle_cost(interval=2.0, seconds=10.0)

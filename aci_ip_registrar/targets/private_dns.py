@@ -67,7 +67,7 @@ class PrivateDnsRecord(Resource):
 
     def problems(self, body: Dict[str, Any]) -> List[str]:
         return tag_problems(_props(body).get("metadata") or {}, self.spec.label,
-                            "metadata entries")
+                            "the record set's metadata entries", "metadata entries")
 
     def render(self, observed: Observed, plans: Dict[str, TargetPlan]) -> Dict[str, Any]:
         ref = self.spec.ref

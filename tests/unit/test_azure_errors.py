@@ -148,3 +148,20 @@ def test_retry_after_http_date():
     err = _get_error(503, {"error": {"code": "ServiceUnavailable", "message": "x"}},
                      {"Retry-After": when})
     assert 25 <= err.retry_after <= 31
+
+
+def test_contended_writes_spread_over_a_doubling_window():
+    import random
+    from aci_ip_registrar.retry import CONTENTION_CAP, _Policy, contended
+
+    class State:
+        def __init__(self, n, exc):
+            self.attempt_number = n
+            self.outcome = type("O", (), {"exception": lambda _self: exc})()
+    lost = Retryable("read-back differs", code="ReadBackMismatch")
+    assert contended(lost) and contended(Retryable("412", status=412))
+    assert not contended(Retryable("5xx", status=503, code="ServiceUnavailable"))
+    policy = _Policy(Budget(1000), "t", random.Random(7))
+    for n, window in ((1, 0.5), (4, 4.0), (10, CONTENTION_CAP)):
+        delays = [policy._delay(State(n, lost)) for _ in range(200)]
+        assert 0 <= min(delays) < window * 0.2 and window * 0.8 < max(delays) <= window

@@ -118,7 +118,7 @@ def test_metadata_foreign_keys_and_values():
 def test_metadata_packed_keys_hold_many_members_within_the_limits():
     after = {f"cg-app-{i:03d}": L(f"10.0.{i // 250}.{i % 250 + 1}") for i in range(60)}
     meta = write_metadata({"team": "web"}, Ledger(), after, set())
-    assert len(meta) <= 8 and tag_problems(meta, "t", "metadata entries") == []
+    assert len(meta) <= 8 and tag_problems(meta, "t", "the metadata entries", "metadata entries") == []
     assert read_metadata(meta).entries == after
 
 
