@@ -50,6 +50,7 @@ class Outcome:
     status: str = PENDING
     attempts: int = 1
     reason: Optional[str] = None
+    sent: bool = False          # a write went out (its answer may have been lost)
 
 
 @dataclass
@@ -163,6 +164,7 @@ def _write_once(outcome: Outcome, desired, budget: Budget, attempt: int, superse
     if not planned.changed:
         return
     report.writes += 1
+    outcome.sent = True
     after = call_translated(resource, resource.write, planned.observed, planned.body, budget)
     outcome.status = WRITTEN
     problems = verify(after, planned)
@@ -207,8 +209,10 @@ def _apply(outcome: Outcome, desired, budget: Budget, supersede: bool, report: R
             if later.status == PENDING:
                 later.status, later.reason = NOT_WRITTEN, f"not attempted: {label} failed"
         raise
-    if outcome.status == PENDING:      # nothing to write, or settled by a neighbour's write
-        outcome.status = UNCHANGED
+    if outcome.status == PENDING:
+        # Nothing (left) to write. If a write went out whose answer was lost, the re-read shows
+        # it landed: report it as written.
+        outcome.status = WRITTEN if outcome.sent else UNCHANGED
     log.info("target=%r status=%s attempts=%d", label, outcome.status, outcome.attempts)
 
 
