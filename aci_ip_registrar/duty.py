@@ -27,7 +27,7 @@ class OnDuty:
     def tick(self) -> dict:
         budget = Budget(self.settings.timeout)
         ip, source = self.discover_ip(budget)
-        report = Report(self.member, ip, False, ip_source=source)
+        report = Report(self.member, ip, self.settings.dry_run, ip_source=source)
         try:
             run_once(self.settings.targets, {self.member: ip}, self.clients, budget, report,
                      supersede=self.supersede)
@@ -43,7 +43,7 @@ class OnDuty:
         return _result(report, ok=True)
 
     def deregister(self, seconds: float) -> dict:
-        report = Report(self.member, None, False, ip_source="deregister")
+        report = Report(self.member, None, self.settings.dry_run, ip_source="deregister")
         run_once(self.settings.targets, {self.member: None}, self.clients, Budget(seconds),
                  report, supersede=self.supersede)
         statuses = {o.plan.resource.label: o.status for o in report.outcomes}

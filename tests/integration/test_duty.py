@@ -233,3 +233,17 @@ def test_status_gates_a_pipeline_in_shared_and_exclusive_targets(emulator):
     assert {m: e.ip for m, e in ledger.entries.items()} == {"cg-b": "10.0.2.5"}
     assert [f.text for f in ledger.foreign] == ["junk"]
     assert pool_ips(emulator) == [MANUAL]
+
+
+def test_watch_dry_run_never_writes(cli, emulator):
+    proc = subprocess.Popen(cli_path() + [
+        "watch", "-t", POOL_ID, "--member", "cg-a", "--ip", A, "--poll-interval", "0.05",
+        "--interval", "0.3", "--dry-run"], env=cli.env(), stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    try:
+        assert _wait(lambda: len([e for e in emulator.log() if e["kind"] == "read"]) >= 3)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert writes(emulator) == [] and A not in pool_ips(emulator)
