@@ -47,7 +47,6 @@ class TargetPlan:
     ledger_after: Dict[str, LedgerEntry]
     notes: List[str] = field(default_factory=list)
     refusal: Optional[str] = None
-    replaces_foreign: bool = False  # the member's own unparseable entry is rewritten
     desired: Dict[str, Optional[str]] = field(default_factory=dict)   # member -> ip (None: leave)
     replaces: FrozenSet[str] = frozenset()    # members whose own foreign items are rewritten
 
@@ -57,7 +56,7 @@ class TargetPlan:
 
     @property
     def ledger_changed(self) -> bool:
-        return self.ledger_before != self.ledger_after or self.replaces_foreign
+        return self.ledger_before != self.ledger_after or bool(self.replaces)
 
     @property
     def changed(self) -> bool:
@@ -95,7 +94,7 @@ def plan_target(label: str, current: Sequence[str], ledger: Dict[str, LedgerEntr
     else:
         plan = _plan_shared(label, current, ledger, member, ip)
     if own_foreign:
-        plan = replace(plan, replaces_foreign=True, notes=plan.notes + [
+        plan = replace(plan, replaces=frozenset({member}), notes=plan.notes + [
             f"{own_foreign} unparseable ledger item(s) naming {member} replaced; the addresses "
             f"they named are left alone"])
     return plan
@@ -234,8 +233,7 @@ def plan_fleet(label: str, current: Sequence[str], ledger: Dict[str, LedgerEntry
     replaces = frozenset(m for m in desired if own_foreign.get(m))
     single = order[0] if len(order) == 1 else ""
     return TargetPlan(label, mode, single, desired.get(single), start, add, remove, before, held,
-                      notes, "; ".join(refusals) or None, bool(replaces), dict(desired),
-                      replaces)
+                      notes, "; ".join(refusals) or None, dict(desired), replaces)
 
 
 def _guard(label: str, start: List[str], end: List[str], before: Dict[str, LedgerEntry],

@@ -112,8 +112,7 @@ def plan_resource(resource: Resource, desired, budget: Budget, report: Report,
         refusals += [plan.refusal] if plan.refusal else []
         if any(ip is not None for ip in want.values()):
             extra += resource.changes(observed, spec)
-    planned = ResourcePlan(resource, observed, plans, extra)
-    if not planned.changed:
+    if not ResourcePlan(resource, observed, plans, extra).changed:
         return ResourcePlan(resource, observed, plans, extra, None, refusals)
     body = resource.render(observed, plans)
     return ResourcePlan(resource, observed, plans, extra, body,

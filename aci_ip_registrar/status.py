@@ -8,8 +8,7 @@ from typing import List, Optional
 from . import targets
 from .planner import plan_fleet
 from .retry import Budget, with_retries
-from .runner import call_translated, drift
-from .runner import Outcome, ResourcePlan
+from .runner import Outcome, ResourcePlan, call_translated, drift
 
 
 def _target_view(resource, observed, spec, member: Optional[str], ip: Optional[str]) -> dict:

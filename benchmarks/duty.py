@@ -279,32 +279,37 @@ def main(argv=None) -> int:
     return 0
 
 
+def _within(flag, interval) -> str:
+    return f"{'within' if flag else 'NOT within'} two {interval:g} s intervals"
+
+
+def _storm_cells(r: dict):
+    """(time to converge, notes) for one storm row."""
+    if r["mode"] in ("watch", "supervise"):
+        notes = f"missing two intervals later: {r['missing_two_intervals_later']}"
+        if r["mode"] == "supervise":
+            return (f"{r['converged_after_last_registered_s']} s after the last member finished "
+                    f"registering and started its app "
+                    f"({_within(r['within_two_intervals_of_last_registered'], r['interval_s'])}); "
+                    f"{r['converged_after_last_boot_s']} s after the last process started", notes)
+        return (f"{r['converged_after_last_boot_s']} s after the last process started, "
+                f"{r.get('converged_after_last_up_s')} s after the last one was up "
+                f"({_within(r['within_two_intervals'], r['interval_s'])} of the start)", notes)
+    if r["mode"] == "oneshot":
+        conv = "never (nothing runs after exit)" if r["missing_at_end"] else \
+            f"{r['converged_s']} s"
+        return conv, (f"exit codes of the missing: {r['missing_exit_codes'] or '-'}; "
+                      f"non-zero exits: {r['nonzero_exits']}")
+    return (f"one sync pass ({r['sync_s']} s, exit {r['sync_exit']})",
+            f"missing after boot {r['missing_after_boot']}, after sync "
+            f"{r['missing_after_sync']}; gateway PUTs in the pass: {r['sync_gateway_puts']}")
+
+
 def table(results: dict) -> str:
     rows = ["| run | members missing at the end | writes per member | time to converge | "
             "notes |", "|---|---:|---:|---|---|"]
     for r in results["storms"]:
-        if r["mode"] == "supervise":
-            conv = (f"{r['converged_after_last_registered_s']} s after the last member finished "
-                    f"registering and started its app ({'within' if r['within_two_intervals_of_last_registered'] else 'NOT within'} "
-                    f"two {r['interval_s']:g} s intervals); {r['converged_after_last_boot_s']} s "
-                    f"after the last process started")
-            notes = f"missing two intervals later: {r['missing_two_intervals_later']}"
-        elif r["mode"] == "watch":
-            conv = (f"{r['converged_after_last_boot_s']} s after the last process started, "
-                    f"{r.get('converged_after_last_up_s')} s after the last one was up "
-                    f"({'within' if r['within_two_intervals'] else 'NOT within'} two "
-                    f"{r['interval_s']:g} s intervals of the start)")
-            notes = f"missing two intervals later: {r['missing_two_intervals_later']}"
-        elif r["mode"] == "oneshot":
-            conv = "never (nothing runs after exit)" if r["missing_at_end"] else \
-                f"{r['converged_s']} s"
-            notes = (f"exit codes of the missing: {r['missing_exit_codes'] or '-'}; "
-                     f"non-zero exits: {r['nonzero_exits']}")
-        else:
-            conv = f"one sync pass ({r['sync_s']} s, exit {r['sync_exit']})"
-            notes = (f"missing after boot {r['missing_after_boot']}, after sync "
-                     f"{r['missing_after_sync']}; gateway PUTs in the pass: "
-                     f"{r['sync_gateway_puts']}")
+        conv, notes = _storm_cells(r)
         rows.append(f"| {r['mode']} (N={r['n']}, {r['fault_rate']:.0%} faults, If-Match "
                     f"ignored) | {r['missing_at_end']} | {r['writes_per_member']} | {conv} | "
                     f"{notes}; foreign intact: {r['foreign_intact']} |")

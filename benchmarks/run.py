@@ -924,9 +924,9 @@ def measure(a, prep: Dict[str, Any], isolated_by: Optional[str]) -> int:
                   integer_retry_after=False, identity_form="appservice") as emu, \
             contextlib.ExitStack() as stack:
         # The registrar runs as in an ACI container: managed identity in the IMDS form.
-        imds, how = imds_env(emu, stack)
-        env = base_env(imds)
-        res["identity_form"] = f"IMDS (AZURE_POD_IDENTITY_AUTHORITY_HOST, {how})"
+        env = base_env(imds_env(emu))
+        res["identity_form"] = ("IMDS (AZURE_POD_IDENTITY_AUTHORITY_HOST, the emulator's own "
+                                "IMDS route)")
         series: List[Series] = [floor_series(k, m, env0) for k, m in FLOORS.items()]
         targets = {"pool": [pool], "dns": [rec["noop-dns"]], "pool+dns": [pool, rec["noop"]]}
         reads = {"pool": [seeds.GW_ID], "dns": [rec["noop-dns"]],

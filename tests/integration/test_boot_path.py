@@ -7,13 +7,11 @@ headers); one uses the emulator's own IMDS route, which the `cli` fixture's envi
 from __future__ import annotations
 
 import json
-import threading
 import time
-import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from fake_imds import FakeImds
 from seeds import GW_ID, POOL_ID, REC_ID, strip_volatile
 
 A = "10.0.2.4"
@@ -23,46 +21,11 @@ NOT_ON_NOOP = ("azure.mgmt.network", "azure.mgmt.privatedns", "azure.mgmt.contai
                "azure.identity", "msal", "tenacity", "asyncio")
 
 
-class Imds:
-    def __init__(self):
-        self.requests = []
-        imds = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                url = urllib.parse.urlsplit(self.path)
-                imds.requests.append((url.path, dict(urllib.parse.parse_qsl(url.query)),
-                                      self.headers.get("Metadata")))
-                now = int(time.time())
-                body = json.dumps({"access_token": f"imds-token-{len(imds.requests)}",
-                                   "expires_in": "3600", "expires_on": str(now + 3600),
-                                   "token_type": "Bearer"}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def authority(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-
 @pytest.fixture
 def imds():
-    server = Imds()
+    server = FakeImds()
     yield server
-    server.server.shutdown()
-    server.server.server_close()
+    server.close()
 
 
 def _env(cli, imds):
@@ -102,7 +65,8 @@ def test_imds_gets_one_request_per_run_and_no_probe(cli, emulator, imds):
     env["AZURE_CLIENT_ID"] = "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"
     proc = _register(cli, env, "-t", POOL_ID, "-t", REC_ID, "--member", "cg-app-1", "--ip", A)
     assert proc.returncode == 0, proc.stderr
-    [(path, query, metadata)] = imds.requests
+    [request] = imds.requests
+    path, query, metadata = request["path"], request["query"], request["metadata"]
     assert path == "/metadata/identity/oauth2/token" and metadata == "true"
     assert query == {"api-version": "2018-02-01", "resource": emulator.base_url,
                      "client_id": "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"}
