@@ -6,13 +6,12 @@ import math
 import re
 import ssl
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import Any, List, Optional, Tuple
 
 from .errors import ConfigError, DiscoveryError, UsageError
 from .names import MEMBER_RULE, is_member, is_public, refused_kind
 from .planner import MODES, SHARED
-from .resource_ids import (PRIVATE_DNS_A, ContainerGroupRef, TargetRef, parse_container_group,
-                           parse_target)
+from .resource_ids import ContainerGroupRef, TargetRef, parse_container_group
 
 DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
 DEFAULT_TTL = 30
@@ -24,11 +23,19 @@ _SPLIT = re.compile(r"[\s,]+")
 class TargetSpec:
     ref: TargetRef
     mode: str = SHARED
-    ttl: Optional[int] = None       # None: keep the record's TTL, DEFAULT_TTL when creating
+    options: Tuple[Tuple[str, Any], ...] = ()      # the kind's own options, parsed
 
     @property
     def label(self) -> str:
         return self.ref.label
+
+    def option(self, name: str, default: Any = None) -> Any:
+        return dict(self.options).get(name, default)
+
+    @property
+    def ttl(self) -> Optional[int]:
+        """None: keep the record's TTL, DEFAULT_TTL when creating."""
+        return self.option("ttl")
 
 
 @dataclass
@@ -61,17 +68,28 @@ def split_targets(values) -> List[str]:
 _TTL = re.compile(r"[0-9]{1,10}")
 
 
+def ttl_option(raw: str, value: str) -> int:
+    """The `ttl=SECONDS` option of DNS kinds."""
+    if not _TTL.fullmatch(value) or not 1 <= int(value) <= MAX_TTL:
+        raise ConfigError(f"target {raw!r}: ttl {value!r} must be a whole number of "
+                          f"seconds from 1 to {MAX_TTL}")
+    return int(value)
+
+
 def parse_target_spec(text: str) -> TargetSpec:
+    from .targets import kind_class, parse_target
     raw, *options = text.split(";")
     ref = parse_target(raw)
-    mode, ttl, seen = SHARED, None, set()
+    kind = kind_class(ref.kind)
+    known = ", ".join(["mode", *kind.OPTIONS])
+    mode, values, seen = SHARED, {}, set()
     for option in options:
         key, sep, value = option.partition("=")
         key = key.strip().lower()
         value = value.strip()
         if not sep or not value:
             raise ConfigError(f"target {raw!r}: option {option!r} must be key=value "
-                              f"(mode=shared|exclusive, ttl=SECONDS)")
+                              f"(options of this target: {known})")
         if key in seen:
             raise UsageError(f"target {raw!r}: option {key!r} given more than once; give it "
                              f"once")
@@ -81,39 +99,44 @@ def parse_target_spec(text: str) -> TargetSpec:
                 raise ConfigError(f"target {raw!r}: mode {value!r} is not one of "
                                   f"{', '.join(MODES)}")
             mode = value.lower()
-        elif key == "ttl":
-            if ref.kind != PRIVATE_DNS_A:
-                raise ConfigError(f"target {raw!r}: ttl applies only to DNS record sets")
-            if not _TTL.fullmatch(value) or not 1 <= int(value) <= MAX_TTL:
-                raise ConfigError(f"target {raw!r}: ttl {value!r} must be a whole number of "
-                                  f"seconds from 1 to {MAX_TTL}")
-            ttl = int(value)
+        elif key in kind.OPTIONS:
+            values[key] = kind.OPTIONS[key](raw, value)
         else:
-            raise ConfigError(f"target {raw!r}: unknown option {key!r} (known: mode, ttl)")
-    return TargetSpec(ref, mode, ttl)
+            raise ConfigError(f"target {raw!r}: unknown option {key!r} for target kind {ref.kind} "
+                              f"(known: {known})")
+    return TargetSpec(ref, mode, tuple(sorted(values.items())))
 
 
 def parse_targets(values) -> List[TargetSpec]:
-    problems, specs, seen = [], [], {}
+    from .targets import kind_class
+    problems, specs = [], []
     for text in split_targets(values):
         try:
-            spec = parse_target_spec(text)
+            specs.append(parse_target_spec(text))
         except UsageError:
             raise
         except ConfigError as exc:
             problems.append(exc.message)
+    if problems:
+        raise ConfigError("; ".join(problems))
+    resolved, seen = [], {}
+    for spec in specs:
+        try:
+            spec = kind_class(spec.ref.kind).resolve(spec, specs)
+        except ConfigError as exc:
+            problems.append(exc.message)
             continue
-        key = spec.ref.id.lower()
+        key = (spec.ref.id.lower(), spec.ref.child.lower())
         if key in seen:
             problems.append(f"target {spec.ref.raw!r}: duplicate of {seen[key]!r}")
             continue
         seen[key] = spec.ref.raw
-        specs.append(spec)
+        resolved.append(spec)
     if problems:
         raise ConfigError("; ".join(problems))
-    if not specs:
+    if not resolved:
         raise ConfigError("no targets: give --target RESOURCE_ID or set ACI_IP_REGISTRAR_TARGETS")
-    return specs
+    return resolved
 
 
 def check_member(value: Optional[str]) -> str:

@@ -84,12 +84,19 @@ def encode(entry: LedgerEntry) -> str:
     return entry.ip + (f">{entry.release}" if entry.release else "")
 
 
-def _dedupe(items: List[Tuple[str, str, Optional[str], Optional[LedgerEntry], str, bool]]) -> Ledger:
-    """items: (where, text, owner, entry, why, whole). A member named twice is foreign everywhere."""
+def _count(items) -> Dict[str, int]:
     counts: Dict[str, int] = {}
     for _, _, owner, _, _, _ in items:
         if owner:
             counts[owner] = counts.get(owner, 0) + 1
+    return counts
+
+
+def _dedupe(items: List[Tuple[str, str, Optional[str], Optional[LedgerEntry], str, bool]],
+            counts: Optional[Dict[str, int]] = None) -> Ledger:
+    """items: (where, text, owner, entry, why, whole). A member named twice is foreign everywhere
+    (`counts`: how often each member is named across every place one ledger is kept)."""
+    counts = counts if counts is not None else _count(items)
     entries: Dict[str, LedgerEntry] = {}
     foreign: List[Foreign] = []
     for where, text, owner, entry, why, whole in items:
@@ -225,10 +232,29 @@ def _meta_item(key: str, value: str):
     return key, value, owner, entry, why, True
 
 
-def read_metadata(metadata: Mapping[str, str]) -> Ledger:
+def _metadata_items(metadata: Mapping[str, str]) -> list:
     legacy = [_meta_item(k, v) for k, v in (metadata or {}).items()
               if k.lower().startswith(META_PREFIX) and not k.lower().startswith(META_PACKED)]
-    return _dedupe(legacy + _packed_items(metadata, META_PACKED))
+    return legacy + _packed_items(metadata, META_PACKED)
+
+
+def read_metadata(metadata: Mapping[str, str]) -> Ledger:
+    return _dedupe(_metadata_items(metadata))
+
+
+def read_metadata_sets(sets: Mapping[str, Mapping[str, str]],
+                       addresses: Mapping[str, str]) -> Dict[str, Ledger]:
+    """One ledger kept across several record sets (PTR: one record set per address), read per
+    set. A member named in more than one set is foreign in all of them, and an entry whose
+    address is not its record set's (`addresses`: set -> the IP it is for) is foreign."""
+    items = {}
+    for name, metadata in sets.items():
+        items[name] = [(where, text, owner, None, "its address is not this record set's", whole)
+                       if entry is not None and entry.ip != addresses[name]
+                       else (where, text, owner, entry, why, whole)
+                       for where, text, owner, entry, why, whole in _metadata_items(metadata)]
+    counts = _count([item for its in items.values() for item in its])
+    return {name: _dedupe(its, counts) for name, its in items.items()}
 
 
 def write_metadata(metadata: Mapping[str, str], before: Ledger,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import platform
 import sys
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import quote
 
 from azure.core import PipelineClient
@@ -97,6 +97,32 @@ class Arm:
         if response.status_code not in (200, 201):
             raise_for(response, error_map)
         return pipeline_response, response.json()
+
+    def list(self, collection_id: str, api_version: str, **kwargs) -> List[Dict[str, Any]]:
+        """Every item of a paged ARM list, following nextLink on this endpoint only (the
+        bearer token goes with each page)."""
+        url, items = self.url(collection_id, api_version), []
+        while url:
+            if not url.startswith(self.endpoint + "/"):
+                raise HttpResponseError(message=f"nextLink {url[:120]!r} leaves {self.endpoint}")
+            response = self.client.send_request(HttpRequest("GET", url),
+                                                _return_pipeline_response=True,
+                                                **kwargs).http_response
+            if response.status_code != 200:
+                raise_for(response)
+            page = response.json()
+            items += page.get("value") or []
+            url = page.get("nextLink")
+        return items
+
+    def delete(self, resource_id: str, api_version: str, headers: Dict[str, str],
+               error_map: Optional[Dict[int, type]] = None, **kwargs) -> int:
+        """A synchronous DELETE answered 200, or 204 when there was nothing to delete."""
+        response = self.send("DELETE", resource_id, api_version, headers=headers,
+                             **kwargs).http_response
+        if response.status_code not in (200, 204):
+            raise_for(response, error_map)
+        return response.status_code
 
     def begin_put(self, resource_id: str, api_version: str, body: Dict[str, Any],
                   headers: Dict[str, str], poll_interval: float, **kwargs):

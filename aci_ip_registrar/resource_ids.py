@@ -1,4 +1,6 @@
-"""Parse Azure resource IDs into target references.
+"""What every target ID shares: the scope prefix, the name rules, and the TargetRef a kind's
+parser returns. Which kinds exist, and each kind's own ID shape, live in targets/ (one module
+per kind, registered in targets/__init__.py).
 
 Fixed segments (`subscriptions`, `providers/Microsoft.Network`, `applicationGateways`, ...) match
 case-insensitively, as ARM does; names are validated strictly, and every error names the offending
@@ -8,20 +10,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import List
 
 from .errors import ConfigError
 from .names import is_member
 
-APPGW_POOL = "appgw-pool"
-PRIVATE_DNS_A = "private-dns-a"
-
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _RG = re.compile(r"^[-\w.()]{1,90}$")
 # Application Gateway and its sub-resources: 1-80 chars, start alnum, end alnum or underscore.
-_NRP_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$")
+NRP_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$")
 _DNS_LABEL = r"(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)"
-_ZONE = re.compile(rf"^{_DNS_LABEL}(?:\.{_DNS_LABEL})+$")
-_RECORD = re.compile(rf"^(?:@|\*|(?:\*\.)?{_DNS_LABEL}(?:\.{_DNS_LABEL})*)$")
+ZONE = re.compile(rf"^{_DNS_LABEL}(?:\.{_DNS_LABEL})+$")
+RECORD = re.compile(rf"^(?:@|\*|(?:\*\.)?{_DNS_LABEL}(?:\.{_DNS_LABEL})*)$")
+HOST = re.compile(rf"^{_DNS_LABEL}(?:\.{_DNS_LABEL})+\.?$")
 
 
 @dataclass(frozen=True)
@@ -30,34 +31,18 @@ class TargetRef:
     subscription: str
     resource_group: str
     resource_name: str      # gateway or zone
-    child: str              # pool or record-set name
+    child: str              # pool, record-set name, or the host a PTR names
     raw: str
+    resource_id: str        # the Azure resource read and written
+    id: str                 # the target itself
+    label: str
+    per_child: bool = True  # False: every target on the resource shares one read and write
 
     @property
     def resource_key(self) -> tuple:
         """Targets with the same key live on one Azure resource: one read, at most one write."""
         return (self.kind, self.subscription.lower(), self.resource_group.lower(),
-                self.resource_name.lower(), "" if self.kind == APPGW_POOL else self.child.lower())
-
-    @property
-    def resource_id(self) -> str:
-        base = (f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}"
-                f"/providers/Microsoft.Network")
-        if self.kind == APPGW_POOL:
-            return f"{base}/applicationGateways/{self.resource_name}"
-        return f"{base}/privateDnsZones/{self.resource_name}/A/{self.child}"
-
-    @property
-    def id(self) -> str:
-        if self.kind == APPGW_POOL:
-            return f"{self.resource_id}/backendAddressPools/{self.child}"
-        return self.resource_id
-
-    @property
-    def label(self) -> str:
-        if self.kind == APPGW_POOL:
-            return f"appgw {self.resource_name}/{self.child}"
-        return f"private-dns {self.child}.{self.resource_name}"
+                self.resource_name.lower(), self.child.lower() if self.per_child else "")
 
 
 @dataclass(frozen=True)
@@ -67,8 +52,19 @@ class ContainerGroupRef:
     name: str
     raw: str
 
+    @property
+    def id(self) -> str:
+        return (f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}"
+                f"/providers/Microsoft.ContainerInstance/containerGroups/{self.name}")
 
-def _segments(raw: str) -> list:
+
+def network_id(subscription: str, resource_group: str, path: str) -> str:
+    return (f"/subscriptions/{subscription}/resourceGroups/{resource_group}"
+            f"/providers/Microsoft.Network/{path}")
+
+
+def split_id(raw: str) -> List[str]:
+    """The ID's segments, its scope checked: subscription GUID, resource group name."""
     if not raw or not raw.startswith("/"):
         raise ConfigError(f"target {raw!r}: not an Azure resource ID (it must start with "
                           f"'/subscriptions/')")
@@ -77,10 +73,6 @@ def _segments(raw: str) -> list:
     parts = raw.strip("/").split("/")
     if any(p == "" for p in parts):
         raise ConfigError(f"target {raw!r}: empty path segment (double '/')")
-    return parts
-
-
-def _check_scope(raw: str, parts: list) -> None:
     if len(parts) < 6:
         raise ConfigError(f"target {raw!r}: too short; expected /subscriptions/{{id}}/"
                           f"resourceGroups/{{rg}}/providers/...")
@@ -93,65 +85,17 @@ def _check_scope(raw: str, parts: list) -> None:
         raise ConfigError(f"target {raw!r}: subscription {parts[1]!r} is not a GUID")
     if not _RG.match(parts[3]) or parts[3].endswith("."):
         raise ConfigError(f"target {raw!r}: resource group {parts[3]!r} is not a valid name")
+    return parts
 
 
-def parse_target(raw: str) -> TargetRef:
-    parts = _segments(raw)
-    _check_scope(raw, parts)
-    namespace = parts[5].lower() if len(parts) > 5 else ""
-    rtype = parts[6].lower() if len(parts) > 6 else ""
-    if namespace != "microsoft.network":
-        raise ConfigError(f"target {raw!r}: provider {parts[5]!r} is not supported; targets are "
-                          f"App Gateway backend pools and Private DNS A record sets "
-                          f"(Microsoft.Network)")
-    if rtype == "applicationgateways":
-        return _parse_pool(raw, parts)
-    if rtype == "privatednszones":
-        return _parse_private_a(raw, parts)
-    if rtype == "dnszones":
-        raise ConfigError(f"target {raw!r}: public DNS zones are not supported yet; use a "
-                          f"Private DNS zone (privateDnsZones)")
-    if rtype == "loadbalancers":
-        raise ConfigError(f"target {raw!r}: Load Balancer pools are not supported: Microsoft "
-                          f"documents that IP-based pools do not support ACI containers")
-    raise ConfigError(f"target {raw!r}: resource type {parts[6] if len(parts) > 6 else '(none)'!r} "
-                      f"is not a supported target; expected applicationGateways/.../"
-                      f"backendAddressPools/... or privateDnsZones/.../A/...")
-
-
-def _parse_pool(raw: str, parts: list) -> TargetRef:
-    if len(parts) != 10 or parts[8].lower() != "backendaddresspools":
-        raise ConfigError(f"target {raw!r}: an App Gateway target must end with "
-                          f"/applicationGateways/{{gateway}}/backendAddressPools/{{pool}}")
-    gateway, pool = parts[7], parts[9]
-    if not _NRP_NAME.match(gateway):
-        raise ConfigError(f"target {raw!r}: gateway name {gateway!r} is not valid")
-    if not _NRP_NAME.match(pool):
-        raise ConfigError(f"target {raw!r}: pool name {pool!r} is not valid")
-    return TargetRef(APPGW_POOL, parts[1], parts[3], gateway, pool, raw)
-
-
-def _parse_private_a(raw: str, parts: list) -> TargetRef:
-    if len(parts) == 8:
-        raise ConfigError(f"target {raw!r}: this names a zone; name an A record set: "
-                          f".../privateDnsZones/{{zone}}/A/{{name}}")
-    if len(parts) != 10:
-        raise ConfigError(f"target {raw!r}: a Private DNS target must end with "
-                          f"/privateDnsZones/{{zone}}/A/{{name}}")
-    zone, rtype, name = parts[7], parts[8], parts[9]
-    if not _ZONE.match(zone) or len(zone) > 253:
+def check_zone(raw: str, zone: str) -> str:
+    if not ZONE.match(zone) or len(zone) > 253:
         raise ConfigError(f"target {raw!r}: zone name {zone!r} is not a valid DNS name")
-    if rtype.upper() != "A":
-        raise ConfigError(f"target {raw!r}: record type {rtype!r} is not supported; only A "
-                          f"record sets hold a member's IPv4 address")
-    if not _RECORD.match(name):
-        raise ConfigError(f"target {raw!r}: record name {name!r} is not a valid DNS name")
-    return TargetRef(PRIVATE_DNS_A, parts[1], parts[3], zone.lower(), name.lower(), raw)
+    return zone.lower()
 
 
 def parse_container_group(raw: str) -> ContainerGroupRef:
-    parts = _segments(raw)
-    _check_scope(raw, parts)
+    parts = split_id(raw)
     if (len(parts) != 8 or parts[5].lower() != "microsoft.containerinstance"
             or parts[6].lower() != "containergroups"):
         raise ConfigError(f"container group {raw!r}: expected /subscriptions/{{id}}/resourceGroups/"

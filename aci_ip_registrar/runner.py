@@ -11,7 +11,7 @@ targets were written and which were not.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Optional, Set
 
 from . import targets
@@ -96,27 +96,42 @@ def plan_resource(resource: Resource, desired, budget: Budget, report: Report,
     that map (sync prunes the members a ledger names that no longer run)."""
     report.reads += 1
     observed = call_translated(resource, resource.read, budget)
-    plans, extra = {}, []
+    plans, wants, extra = {}, {}, []
     refusals = list(resource.refusals(observed))
     for spec in resource.specs:
-        child = spec.ref.child
-        ledger = observed.ledgers[child]
+        ledger = observed.ledgers[spec.ref.child]
         want = desired(ledger.entries) if callable(desired) else desired
         _warn_foreign(ledger, spec.label, want, report)
-        plan = plan_fleet(spec.label, observed.addresses[child], ledger.entries, want,
-                          spec.mode, foreign=[f.describe() for f in ledger.foreign
-                                              if f.owner not in want],
-                          own_foreign={m: len(ledger.foreign_of(m)) for m in want},
-                          guard=guard)
-        plans[child] = plan
-        refusals += [plan.refusal] if plan.refusal else []
+        for ip in sorted({ip for ip in want.values() if ip is not None}):
+            refusals += resource.check_address(spec, ip)
+        wants[spec.ref.child] = want
+        plans[spec.ref.child] = _plan_child(spec, observed, want, guard)
         if any(ip is not None for ip in want.values()):
             extra += resource.changes(observed, spec)
+    for child, why in resource.blocked(observed, plans).items():
+        # An address this resource cannot take (another host's PTR): those members leave it.
+        spec = next(s for s in resource.specs if s.ref.child == child)
+        want = {m: (None if m in why else ip) for m, ip in wants[child].items()}
+        plan = _plan_child(spec, observed, want, guard)
+        plans[child] = replace(plan, notes=plan.notes + list(why.values()))
+        for reason in why.values():
+            if f"{spec.label}|{reason}" not in report.warned:
+                report.warned.add(f"{spec.label}|{reason}")
+                log.warning("%s: %s", spec.label, reason)
+    refusals += [p.refusal for p in plans.values() if p.refusal]
     if not ResourcePlan(resource, observed, plans, extra).changed:
         return ResourcePlan(resource, observed, plans, extra, None, refusals)
     body = resource.render(observed, plans)
     return ResourcePlan(resource, observed, plans, extra, body,
                         refusals + resource.problems(body))
+
+
+def _plan_child(spec, observed: Observed, want, guard: Optional[Guard]) -> TargetPlan:
+    ledger = observed.ledgers[spec.ref.child]
+    return plan_fleet(spec.label, observed.addresses[spec.ref.child], ledger.entries, want,
+                      spec.mode, foreign=[f.describe() for f in ledger.foreign
+                                          if f.owner not in want],
+                      own_foreign={m: len(ledger.foreign_of(m)) for m in want}, guard=guard)
 
 
 def check(plans: List[ResourcePlan]) -> None:

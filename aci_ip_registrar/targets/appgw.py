@@ -8,12 +8,13 @@ no model layer in between to drop or reshape a field this SDK version does not k
 from __future__ import annotations
 
 import copy
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from ..errors import ConfigError, RegistrationFailed
 from ..ledger import read_tags, tag_problems, write_tags
 from ..planner import TargetPlan
-from .base import Observed, Resource
+from ..resource_ids import NRP_NAME, TargetRef, network_id
+from .base import Need, Observed, Resource
 
 API_VERSION = "2026-03-01"      # what azure-mgmt-network 33.1 sends for applicationGateways
 _BUSY = {"updating", "creating", "deleting"}
@@ -29,7 +30,56 @@ def _ips(pool: Dict[str, Any]) -> List[str]:
     return [a["ipAddress"] for a in entries if isinstance(a, dict) and a.get("ipAddress")]
 
 
+# What a gateway PUT needs beyond applicationGateways/write: NRP re-checks every linked resource
+# on each update (wire notes §2.6; the subnet check arrives as a failed operation).
+_LINKED = (
+    ("gatewayIPConfigurations", "subnet", "Microsoft.Network/virtualNetworks/subnets/join/action"),
+    ("frontendIPConfigurations", "publicIPAddress",
+     "Microsoft.Network/publicIPAddresses/join/action"),
+)
+_WAF_JOIN = "Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies/join/action"
+
+
+def linked(gateway: Dict[str, Any]) -> List[Need]:
+    props = gateway.get("properties") or {}
+    needs: List[Need] = []
+    for collection, field, action in _LINKED:
+        for item in props.get(collection) or []:
+            ref = ((item or {}).get("properties") or {}).get(field) or {}
+            if ref.get("id"):
+                needs.append((ref["id"], action))
+    if (props.get("firewallPolicy") or {}).get("id"):
+        needs.append((props["firewallPolicy"]["id"], _WAF_JOIN))
+    return needs
+
+
 class AppGatewayPools(Resource):
+    KIND = "appgw-pool"
+    ID_FORM = ".../applicationGateways/{gateway}/backendAddressPools/{pool}"
+
+    @classmethod
+    def parse(cls, raw: str, parts: List[str]) -> Optional[TargetRef]:
+        if len(parts) != 10 or parts[8].lower() != "backendaddresspools":
+            raise ConfigError(f"target {raw!r}: an App Gateway target must end with "
+                              f"/applicationGateways/{{gateway}}/backendAddressPools/{{pool}}")
+        gateway, pool = parts[7], parts[9]
+        if not NRP_NAME.match(gateway):
+            raise ConfigError(f"target {raw!r}: gateway name {gateway!r} is not valid")
+        if not NRP_NAME.match(pool):
+            raise ConfigError(f"target {raw!r}: pool name {pool!r} is not valid")
+        resource_id = network_id(parts[1], parts[3], f"applicationGateways/{gateway}")
+        return TargetRef(cls.KIND, parts[1], parts[3], gateway, pool, raw, resource_id,
+                         f"{resource_id}/backendAddressPools/{pool}",
+                         f"appgw {gateway}/{pool}", per_child=False)
+
+    def needs(self, observed: Optional[Observed], writing: bool) -> List[Need]:
+        out = [(self.resource_id, "Microsoft.Network/applicationGateways/read")]
+        if writing:
+            out.append((self.resource_id, "Microsoft.Network/applicationGateways/write"))
+            if observed is not None and observed.model:
+                out += linked(observed.model)
+        return out
+
     @property
     def gateway(self) -> str:
         return self.specs[0].ref.resource_name

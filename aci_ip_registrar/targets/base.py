@@ -1,5 +1,6 @@
-"""The small base every target kind fills: read one Azure resource, render the planned state,
-name what Azure would refuse in it, and write it conditionally.
+"""The small base every target kind fills: parse its resource ID, read one Azure resource, render
+the planned state, name what Azure would refuse in it, write it conditionally, and say which RBAC
+actions that takes.
 
 Reading, planning, checking, ordering, dry run, logging and retrying live in runner.py and
 retry.py; a target module only knows how its resource looks on the wire. Several configured
@@ -9,11 +10,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ..config import TargetSpec
 from ..ledger import Ledger
 from ..planner import TargetPlan
+from ..resource_ids import TargetRef
+
+Need = Tuple[str, str]      # (scope, RBAC action)
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,28 @@ class Observed:
 
 
 class Resource(ABC):
+    KIND = ""                   # the registry name (targets/__init__.py)
+    ID_FORM = ""                # the ID shape, for error messages
+    # Per-target options beyond mode: name -> parser(raw_id, text) -> value.
+    OPTIONS: Dict[str, Callable[[str, str], Any]] = {}
+
+    @classmethod
+    @abstractmethod
+    def parse(cls, raw: str, parts: List[str]) -> Optional[TargetRef]:
+        """A TargetRef if the ID (its scope already checked) is this kind's; None if its shape
+        belongs to another kind of the same resource type; ConfigError if it is this kind's
+        but wrong."""
+
+    @classmethod
+    def resolve(cls, spec: TargetSpec, specs: List[TargetSpec]) -> TargetSpec:
+        """The spec completed from the run's other targets (a PTR's host from an A target)."""
+        return spec
+
+    @classmethod
+    def fqdn(cls, spec: TargetSpec) -> Optional[str]:
+        """The DNS name this target publishes, if it is a name (A record sets)."""
+        return None
+
     def __init__(self, specs: List[TargetSpec], clients):
         self.specs = specs
         self.clients = clients
@@ -58,6 +84,20 @@ class Resource(ABC):
     def changes(self, observed: Observed, spec: TargetSpec) -> List[str]:
         """Resource-level changes beyond addresses and ledger (TTL, creation). Pure."""
         return []
+
+    def check_address(self, spec: TargetSpec, ip: str) -> List[str]:
+        """Refusals for holding `ip` in this target (raise ConfigError if it never could)."""
+        return []
+
+    def blocked(self, observed: Observed, plans: Dict[str, TargetPlan]) -> Dict[str, Dict[str, str]]:
+        """Members whose address this resource cannot take in this plan, per child, with why:
+        they are planned again as leaving, and the plan notes why. Pure."""
+        return {}
+
+    @abstractmethod
+    def needs(self, observed: Optional[Observed], writing: bool) -> List[Need]:
+        """The RBAC actions a run needs, each with its scope: reading, and writing if
+        `writing`. `observed` is None when the resource could not be read."""
 
     @abstractmethod
     def write(self, observed: Observed, body: Any, budget) -> Observed:

@@ -4,13 +4,14 @@ JSON (wire notes §3.3), with the headers azure-mgmt-privatedns 2.x sends (§3.2
 from __future__ import annotations
 
 import copy
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
-from ..config import DEFAULT_TTL, TargetSpec
+from ..config import DEFAULT_TTL, TargetSpec, ttl_option
 from ..errors import ConfigError
 from ..ledger import Ledger, read_metadata, tag_problems, write_metadata
 from ..planner import TargetPlan
-from .base import Observed, Resource
+from ..resource_ids import RECORD, TargetRef, check_zone, network_id
+from .base import Need, Observed, Resource
 
 API_VERSION = "2024-06-01"      # what azure-mgmt-privatedns 2.0 sends
 # Read-only in the SDK's RecordSet model, so the SDK never sent them; neither do we.
@@ -23,6 +24,40 @@ def _props(doc) -> Dict[str, Any]:
 
 
 class PrivateDnsRecord(Resource):
+    KIND = "private-dns-a"
+    ID_FORM = ".../privateDnsZones/{zone}/A/{name}"
+    OPTIONS = {"ttl": ttl_option}
+
+    @classmethod
+    def parse(cls, raw: str, parts: List[str]) -> Optional[TargetRef]:
+        if len(parts) == 8:
+            raise ConfigError(f"target {raw!r}: this names a zone; name an A record set: "
+                              f".../privateDnsZones/{{zone}}/A/{{name}} (a reverse zone, "
+                              f"*.in-addr.arpa, takes PTR records)")
+        if len(parts) != 10:
+            raise ConfigError(f"target {raw!r}: a Private DNS target must end with "
+                              f"/privateDnsZones/{{zone}}/A/{{name}}")
+        zone, rtype, name = check_zone(raw, parts[7]), parts[8], parts[9]
+        if rtype.upper() != "A":
+            raise ConfigError(f"target {raw!r}: record type {rtype!r} is not supported; only A "
+                              f"record sets hold a member's IPv4 address")
+        if not RECORD.match(name):
+            raise ConfigError(f"target {raw!r}: record name {name!r} is not a valid DNS name")
+        name = name.lower()
+        resource_id = network_id(parts[1], parts[3], f"privateDnsZones/{zone}/A/{name}")
+        return TargetRef(cls.KIND, parts[1], parts[3], zone, name, raw, resource_id,
+                         resource_id, f"private-dns {name}.{zone}")
+
+    @classmethod
+    def fqdn(cls, spec: TargetSpec) -> Optional[str]:
+        name = spec.ref.child
+        return spec.ref.resource_name if name == "@" else f"{name}.{spec.ref.resource_name}"
+
+    def needs(self, observed: Optional[Observed], writing: bool) -> List[Need]:
+        zone = self.resource_id.rsplit("/A/", 1)[0]
+        out = [(zone, "Microsoft.Network/privateDnsZones/A/read")]
+        return out + ([(zone, "Microsoft.Network/privateDnsZones/A/write")] if writing else [])
+
     @property
     def spec(self) -> TargetSpec:
         return self.specs[0]

@@ -2,8 +2,10 @@ import pytest
 
 from aci_ip_registrar.config import parse_targets
 from aci_ip_registrar.errors import ConfigError
-from aci_ip_registrar.resource_ids import (APPGW_POOL, PRIVATE_DNS_A, parse_container_group,
-                                           parse_target)
+from aci_ip_registrar.resource_ids import parse_container_group
+from aci_ip_registrar.targets import parse_target
+
+APPGW_POOL, PRIVATE_DNS_A = "appgw-pool", "private-dns-a"
 
 SUB = "00000000-0000-0000-0000-0000000000aa"
 POOL = (f"/subscriptions/{SUB}/resourceGroups/rg-net/providers/Microsoft.Network/"
@@ -40,7 +42,6 @@ def test_record_parsed_lowercased():
     (POOL.replace("aci-pool", "-pool"), "pool name '-pool'"),
     (REC.replace("/A/", "/CNAME/"), "record type 'CNAME'"),
     (REC.replace("/A/app", ""), "names a zone"),
-    (REC.replace("privateDnsZones", "dnszones"), "public DNS zones are not supported"),
     (POOL.replace("applicationGateways/agw/backendAddressPools", "loadBalancers/lb/backendAddressPools"),
      "Load Balancer"),
     (POOL.replace("Microsoft.Network", "Microsoft.Compute"), "provider 'Microsoft.Compute'"),
@@ -70,7 +71,7 @@ def test_bad_options(suffix, needle):
 
 
 def test_ttl_only_for_dns():
-    with pytest.raises(ConfigError, match="ttl applies only to DNS"):
+    with pytest.raises(ConfigError, match="unknown option .ttl. for target kind appgw-pool"):
         parse_targets([POOL + ";ttl=30"])
 
 
