@@ -345,6 +345,8 @@ def deregister_command(**p):
 @_opt("--ip", env="IP", help="Use this IP instead of discovering it.")
 @_opt("--interface", env="INTERFACE", help="Read the IP from this interface.")
 @_opt("--allow-any-ip", env="ALLOW_ANY_IP", is_flag=True, help="Allow public addresses.")
+@_opt("--preflight/--no-preflight", env="PREFLIGHT", default=True, show_default=True,
+      help="First check the identity's permissions (as `check`); exit 5 if one is missing.")
 @_duty_options(drain=False)
 def watch_command(**p):
     """Sidecar: register, then keep verifying every --interval and repair drift; deregister on
@@ -357,6 +359,8 @@ def watch_command(**p):
         settings = build_settings(p)
         if settings.member is None:
             settings.member = check_member(settings.container_group.name)
+        if p["preflight"]:
+            _preflight(settings)
         code = _stay(settings, p, None, first_tick=True)
     except E.RegistrarError as exc:
         code = _fail(exc, p["output"])
@@ -478,6 +482,130 @@ def sync_command(**p):
     _emit(render(report, output))
     changed = any(o.status in ("written", "would-write") for o in report.outcomes)
     sys.exit(E.EXIT_CHANGED if changed else E.EXIT_OK)
+
+
+# -- permissions: roles and check ----------------------------------------------------------------
+
+_PERMISSION_OPTIONS = _apply_options(
+    _opt("--for", "mode", env="FOR", type=click.Choice(["register", "sync"]), default="register",
+         show_default=True, help="The runs to cover: register (boot, --supervise, watch, "
+                                 "deregister) or sync."),
+    _opt("--scope", "scopes", env="SCOPES", multiple=True, metavar="ID",
+         help="With --for sync: the scopes sync lists container groups in (as sync --scope)."),
+)
+
+
+def _permission_settings(p: dict):
+    from .fleet import parse_scope
+    p.update(ip=None, interface=None, allow_any_ip=False, on_failure="exit", start_jitter=0.0,
+             command=())
+    settings = build_settings(p, member_required=False)
+    scopes = [parse_scope(s) for s in split_targets(p["scopes"])]
+    if p["mode"] == "sync" and not scopes:
+        raise E.UsageError("--for sync needs --scope (the scopes sync lists groups in)")
+    if p["mode"] == "register" and scopes:
+        raise E.UsageError("--scope is for --for sync; --for register takes --container-group")
+    return settings, scopes
+
+
+ROLES_HELP = """Print a least-privilege custom role and where to assign it.
+
+Reads every target (read-only: the gateways' documents name the linked subnet, public IP and WAF
+policy a gateway update needs) and prints the role, ready for `az role definition create`, with
+exactly the actions the configured targets need for --for register (boot, --supervise, watch,
+deregister; plus containerGroups/read on --container-group) or --for sync (plus containerGroups/read
+on each --scope), and one `az role assignment create` per scope."""
+
+
+@main_group.command("roles", help=ROLES_HELP)
+@_TARGET_OPTIONS
+@_PERMISSION_OPTIONS
+@_opt("--role-name", env="ROLE_NAME", default="aci-ip-registrar", show_default=True,
+      help="The custom role's name (unique in the tenant).")
+@_opt("--assignee", env="ASSIGNEE", metavar="OBJECT_ID",
+      help="The identity's object (principal) ID for the printed assignments.")
+def roles_command(**p):
+    from . import logs, permissions
+    from .clients import Clients
+    from .retry import Budget
+    logs.setup(p["verbose"], p["log_format"])
+    try:
+        settings, scopes = _permission_settings(p)
+        clients = Clients(settings.arm_endpoint, settings.ca_bundle, settings.poll_interval)
+        try:
+            needed = permissions.demands(settings.targets, clients, Budget(settings.timeout),
+                                         p["mode"], settings.container_group, scopes)
+        finally:
+            clients.close()
+    except E.RegistrarError as exc:
+        sys.exit(_fail(exc, p["output"]))
+    role = permissions.role_definition(needed, p["role_name"], p["mode"])
+    grants = permissions.assignments(needed)
+    for grant in grants:
+        if permissions.is_container(grant["scope"]):
+            log.warning("assigning the role at %s grants all its actions on every resource "
+                        "there; a role with only %s is narrower", grant["scope"],
+                        ", ".join(grant["actions"]))
+    _emit(permissions.render_roles(role, grants, p["assignee"], p["output"]))
+
+
+CHECK_HELP = """Preflight, read-only: would a run be allowed?
+
+Resolves the credential, reads every target, works out what --for register (or --for sync) needs,
+reads the caller's permissions at each scope (the Authorization permissions API) and reports per
+target what is missing. Exit 0 when allowed, 5 naming each missing action and scope. Deny
+assignments and conditions are not visible to that API: "present" is not a promise."""
+
+
+@main_group.command("check", help=CHECK_HELP)
+@_TARGET_OPTIONS
+@_PERMISSION_OPTIONS
+def check_command(**p):
+    from . import logs, permissions
+    from .clients import Clients
+    from .retry import Budget
+    logs.setup(p["verbose"], p["log_format"])
+    _stop_on_signals()
+    try:
+        settings, scopes = _permission_settings(p)
+        clients = Clients(settings.arm_endpoint, settings.ca_bundle, settings.poll_interval)
+        try:
+            verdict = permissions.preflight(settings, clients, Budget(settings.timeout),
+                                            p["mode"], scopes)
+        finally:
+            clients.close()
+    except E.RegistrarError as exc:
+        sys.exit(_fail(exc, p["output"]))
+    except E.Interrupted as stop:
+        sys.exit(_interrupted(stop, _empty_report(p), p["output"]))
+    failure = verdict.failure()
+    for error in verdict.errors.values():
+        log.warning("not verified: %s", error.message)
+    if failure is not None:
+        log.error("%s", failure.message)
+    _emit(permissions.render_check(verdict, failure, p["output"]))
+    sys.exit(failure.exit_code if failure is not None else E.EXIT_OK)
+
+
+def _preflight(settings: Settings) -> None:
+    """watch's first step: exit 5 at once when the identity lacks an action; when the check
+    itself cannot run, a warning, and the loop starts as it would have."""
+    from . import permissions
+    from .clients import Clients
+    from .retry import Budget
+    clients = Clients(settings.arm_endpoint, settings.ca_bundle, settings.poll_interval)
+    try:
+        verdict = permissions.preflight(settings, clients, Budget(settings.timeout))
+    except E.RegistrarError as exc:
+        log.warning("preflight could not run: %s; starting anyway", exc.message)
+        return
+    finally:
+        clients.close()
+    refused, failure = verdict.refused(), verdict.failure()
+    if refused is not None:
+        raise refused
+    if failure is not None:
+        log.warning("preflight incomplete: %s; starting anyway", failure.message)
 
 
 @main_group.command("exit-codes")

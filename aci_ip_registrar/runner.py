@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Optional, Set
 
-from . import targets
+from . import permissions, targets
 from .azure_errors import translate
 from .errors import (CredentialUnavailable, RegistrarError, RegistrationFailed, Retryable,
                      UnsafePlanRefused)
@@ -198,6 +198,8 @@ def run_once(specs, desired, clients, budget: Budget, report: Report,
                           what=resource.label, budget=budget) for resource in resources]
     report.outcomes = [Outcome(p) for p in plans]
     check(plans)
+    # Missing permissions known in advance refuse here, dry run included; a no-op asks nothing.
+    permissions.require(plans, clients, budget)
     if report.dry_run:
         for outcome in report.outcomes:
             outcome.status = WOULD_WRITE if outcome.plan.changed else UNCHANGED
