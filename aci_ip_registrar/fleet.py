@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
 from .azure_errors import translate
-from .errors import ConfigError, RegistrarError
+from .errors import ConfigError, PermissionDenied, RegistrarError
 from .names import is_member
 from .retry import Budget, with_retries
 
@@ -61,6 +61,7 @@ class Fleet:
     problems: List[str] = field(default_factory=list)
     list_pages: int = 0
     group_reads: int = 0
+    denied: List[RegistrarError] = field(default_factory=list)   # listings refused (403)
 
     def running(self) -> Dict[str, str]:
         return {g.member: g.ip for g in self.groups if g.member and g.running}
@@ -144,6 +145,8 @@ def _list_scope(clients, scope: Scope, tags, member_tag, fleet: Fleet, budget: B
                                           str(item.provisioning_state or "Unknown")))
     except Exception as exc:  # a page failed: what was listed stays, pruning does not
         err = exc if isinstance(exc, RegistrarError) else translate(exc, scope.label)
+        if isinstance(err, PermissionDenied):
+            fleet.denied.append(err)
         fleet.complete = False
         fleet.problems.append(f"listing {scope.label} failed after {fleet.list_pages} page(s): "
                               f"{err.message}; pruning is off this pass")

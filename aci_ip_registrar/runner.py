@@ -16,8 +16,8 @@ from typing import Any, Dict, List, Optional, Set
 
 from . import permissions, targets
 from .azure_errors import translate
-from .errors import (CredentialUnavailable, RegistrarError, RegistrationFailed, Retryable,
-                     UnsafePlanRefused)
+from .errors import (CredentialUnavailable, PermissionDenied, RegistrarError, RegistrationFailed,
+                     Retryable, UnsafePlanRefused)
 from .ledger import Ledger
 from .planner import Guard, TargetPlan, plan_fleet
 from .retry import Budget, with_retries
@@ -273,6 +273,10 @@ def sync(settings, clients, budget: Budget, report: Report, scopes, tags, member
              fleet.group_reads)
     run_once(settings.targets, fleet.desired(prune), clients, budget, report,
              supersede=settings.while_busy == "supersede", guard=guard)
+    if fleet.denied:      # not transient: a person must grant containerGroups/read (exit 5)
+        raise PermissionDenied(f"{fleet.denied[0].message}; the fleet could not be listed, so "
+                               f"nothing was pruned", target=fleet.denied[0].target,
+                               code=fleet.denied[0].code)
     if not fleet.complete and prune:
         raise RegistrationFailed(f"the fleet could not be read completely, so nothing was "
                                  f"pruned: {'; '.join(fleet.problems)}")
