@@ -24,11 +24,13 @@ TEMPLATE = ROOT / "examples" / "aci" / "azuredeploy.json"
 ROLE = ROOT / "examples" / "aci" / "registrar-role.json"
 ACI_SPEC = ROOT / "tests" / "data" / "azure-specs" / "containerinstance" / "containerInstance.json"
 
+# What `aci-ip-registrar roles` prints for the examples' targets (the role files are its output;
+# tests/integration/test_permissions.py regenerates them against the emulator seed).
 EXPECTED_ACTIONS = {
     "Microsoft.Network/applicationGateways/read",
     "Microsoft.Network/applicationGateways/write",
     "Microsoft.Network/virtualNetworks/subnets/join/action",
-    "Microsoft.Network/virtualNetworks/subnets/read",
+    "Microsoft.Network/publicIPAddresses/join/action",
     "Microsoft.Network/privateDnsZones/A/read",
     "Microsoft.Network/privateDnsZones/A/write",
     "Microsoft.ContainerInstance/containerGroups/read",
@@ -248,6 +250,7 @@ def test_role_is_assigned_at_resource_scopes_only(template):
     joined = " ".join(scopes) + " " + template["variables"]["dnsScope"]
     assert any("Microsoft.Network/applicationGateways/" in s for s in scopes)
     assert any("Microsoft.Network/virtualNetworks/{0}/subnets/{1}" in s for s in scopes)
+    assert any("Microsoft.Network/publicIPAddresses/" in s for s in scopes)
     assert "Microsoft.Network/privateDnsZones/" in joined
     # The container-group read assignment sits on the group, never on the resource group:
     # the same role carries gateway and DNS write.

@@ -9,6 +9,7 @@ import json
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -25,6 +26,7 @@ PIP_ID = f"{NET}/publicIPAddresses/pip-agw"
 CG1 = f"{CG_RG}/containerGroups/cg-1"
 TARGETS = ["-t", POOL_ID, "-t", REC_ID, "-t", REV_ID]
 WRITES = ("PUT", "PATCH", "DELETE", "POST")
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 REGISTER_NEEDS = {
     (GW_ID, "Microsoft.Network/applicationGateways/read"),
@@ -334,3 +336,42 @@ def test_watch_preflight_can_be_turned_off(emu):
         _, err = watcher.communicate(timeout=60)
     assert "Microsoft.Network/privateDnsZones/A/write on " + ZONE_ID in err
     assert written(emu) == []
+
+
+# -- the examples' roles are `roles` output ----------------------------------------------------
+
+DEMO_SUB = "3f2a9c1e-7b4d-4e8a-9c2f-5d6e7f8a9b0c"
+DEMO_RG = f"/subscriptions/{DEMO_SUB}/resourceGroups/rg-aci-demo"
+DEMO_POOL = f"{DEMO_RG}/providers/Microsoft.Network/applicationGateways/agw-demo" \
+            f"/backendAddressPools/aci-app-pool"
+DEMO_RECORD = f"{DEMO_RG}/providers/Microsoft.Network/privateDnsZones/corp.internal/A/app"
+DEMO_GROUP = f"{DEMO_RG}/providers/Microsoft.ContainerInstance/containerGroups/cg-demo-app-1"
+# The commands examples/aci/README.md and examples/sync/README.md show, against the emulator
+# seeded with examples/emulator-seed.json.
+EXAMPLE_ROLES = {
+    "aci/registrar-role.json": ["--role-name", "ACI IP Registrar", "-t", DEMO_POOL,
+                                "-t", DEMO_RECORD, "--container-group", DEMO_GROUP],
+    "sync/sync-role.json": ["--for", "sync", "--scope", DEMO_RG,
+                            "--role-name", "ACI IP Registrar fleet sync",
+                            "-t", DEMO_POOL, "-t", DEMO_RECORD],
+}
+
+
+@pytest.fixture(scope="module")
+def demo_emu():
+    from aci_ip_registrar.emulator import Emulator
+    with Emulator(str(EXAMPLES / "emulator-seed.json")) as emulator:
+        yield emulator
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLE_ROLES))
+def test_example_roles_are_what_roles_prints(demo_emu, name):
+    proc = run(demo_emu, "roles", "--output", "json", *EXAMPLE_ROLES[name])
+    assert proc.returncode == 0, proc.stderr
+    printed = json.loads(proc.stdout)["role"]
+    on_disk = json.loads((EXAMPLES / name).read_text())
+    assert on_disk == printed, (
+        f"examples/{name} differs from `aci-ip-registrar roles`; regenerate it with: "
+        f"aci-ip-registrar roles --output json {' '.join(EXAMPLE_ROLES[name])} | jq .role")
+    readme = (EXAMPLES / name).parent / "README.md"
+    assert "aci-ip-registrar roles" in readme.read_text()
