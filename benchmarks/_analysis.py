@@ -8,8 +8,15 @@ import statistics
 import sys
 from typing import Any, Dict, Iterable, List, Optional, Sequence
 
-KINDS = ("reads", "writes", "polls", "tokens", "other")
+# "perms": reads of the Authorization permissions API, the pre-write permission check of a run
+# that writes (one per scope its writes need); counted apart from the targets' own reads.
+KINDS = ("reads", "perms", "writes", "polls", "tokens", "other")
 _KIND_KEY = {"read": "reads", "write": "writes", "poll": "polls", "token": "tokens"}
+_PERMISSIONS = "/providers/microsoft.authorization/permissions"
+
+
+def is_permissions_read(entry: Dict[str, Any]) -> bool:
+    return _PERMISSIONS in (entry.get("path") or "").lower()
 
 
 # -- statistics -------------------------------------------------------------------------------
@@ -35,6 +42,8 @@ def summary(values: Sequence[float], digits: int = 4) -> Dict[str, Any]:
 # -- the request log ----------------------------------------------------------------------------
 def resource_of(entry: Dict[str, Any]) -> str:
     path = (entry.get("resource_id") or entry.get("path") or "").lower()
+    if is_permissions_read(entry):
+        return "perm"
     if "/applicationgateways/" in path:
         return "gw"
     if "/privatednszones/" in path:
@@ -53,7 +62,7 @@ def resource_of(entry: Dict[str, Any]) -> str:
 def counts(log: Iterable[Dict[str, Any]]) -> Dict[str, int]:
     out = {k: 0 for k in KINDS}
     for e in log:
-        out[_KIND_KEY.get(e.get("kind"), "other")] += 1
+        out["perms" if is_permissions_read(e) else _KIND_KEY.get(e.get("kind"), "other")] += 1
     return out
 
 
@@ -86,7 +95,7 @@ def per_resource(log: Sequence[Dict[str, Any]]) -> Dict[str, Dict[str, int]]:
         if e.get("kind") not in ("read", "write", "poll"):
             continue
         res = resource_of(e)
-        if res in ("subs", "meta", "-"):
+        if res in ("subs", "meta", "perm", "-"):
             continue
         row = out.setdefault(res, {"reads": 0, "writes": 0, "readbacks": 0, "polls": 0})
         if e["kind"] == "write":

@@ -637,8 +637,8 @@ def table(res: Dict[str, Any]) -> str:
     floor = median(FLOOR)
     az = {m: median(f"az:{m}") for m in ("noop", "change")}
     lines.append("| run | median wall | p95 wall | x floor | x limit | CPU | peak RSS (MB) | reads "
-                 "| writes | polls | tokens | other | Azure CLI / this |")
-    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+                 "| perms | writes | polls | tokens | other | Azure CLI / this |")
+    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     order = [f"floor:{c}" for c in FLOORS]
     for cfg in CONFIGS:
         order += [f"limit:{cfg}", f"noop:{cfg}", f"dryrun:{cfg}", f"today:noop:{cfg}"]
@@ -651,7 +651,7 @@ def table(res: Dict[str, Any]) -> str:
         if row is None:
             if key.startswith("az:"):
                 lines.append(f"| Azure CLI script, {'no-op' if key == 'az:noop' else 'change'}"
-                             f" | not measured | | | | | | | | | | | |")
+                             f" | not measured | | | | | | | | | | | | |")
             continue
         w, r = row["wall_s"], row["rss_mb"]
         cfg = key.split(":")[-1] if not key.startswith("az:") else "pool"

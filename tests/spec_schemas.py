@@ -173,6 +173,7 @@ def errors(schema: Dict[str, Any], instance: Any) -> List[str]:
 GATEWAY = "network/applicationGateway.json"
 PRIVATE_DNS = "privatedns/privatedns.json"
 ACI = "containerinstance/containerInstance.json"
+AUTHORIZATION = "authorization/authorization-RoleDefinitionsCalls.json"
 STAND_INS = "stand-ins"
 
 
@@ -197,6 +198,8 @@ OPERATIONS = {
     ("precords", "GET"): (PRIVATE_DNS, "RecordSets_ListByType"),
     ("cgroup", "GET"): (ACI, "ContainerGroups_Get"),
     ("cgroups", "GET"): (ACI, "ContainerGroups_ListByResourceGroup"),
+    # The pre-write permission check; the resource-group form answers with the same schema.
+    ("permissions", "GET"): (AUTHORIZATION, "Permissions_ListForResource"),
 }
 # Fields the 2026-03-01 ApplicationGatewayCreate example sends that the copied 2026-03-01
 # applicationGateway.json does not declare (the example is ahead of the description).

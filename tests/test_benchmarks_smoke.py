@@ -13,6 +13,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 RESOURCES = {"pool": 1, "dns": 1, "pool+dns": 2}
+# Permission reads of the pre-write check, one per scope a write needs: the gateway and its
+# subnet; the DNS zone.
+WRITE_SCOPES = {"pool": 2, "dns": 1, "pool+dns": 3}
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +69,7 @@ def test_noop_boot_only_reads_once_per_resource(bench, cfg):
     data = bench[0]
     s = _series(data, f"noop:{cfg}")
     req = s["requests_per_run"]
-    assert req["writes"] == 0 and req["polls"] == 0, req
+    assert req["writes"] == 0 and req["polls"] == 0 and req["perms"] == 0, req
     assert req["reads"] == RESOURCES[cfg], req
     assert req["tokens"] >= 1, req
     for row in s["per_resource"]:
@@ -84,6 +87,8 @@ def test_dry_run_and_stdlib_limit_only_read(bench, cfg):
         req = _series(data, key)["requests_per_run"]
         assert req["writes"] == 0 and req["polls"] == 0, (key, req)
         assert req["reads"] == RESOURCES[cfg] and req["tokens"] == 1, (key, req)
+        # A dry run that would write checks the permissions its writes need, as the real run.
+        assert req["perms"] == (WRITE_SCOPES[cfg] if key.startswith("dryrun") else 0), (key, req)
 
 
 @pytest.mark.parametrize("cfg", ["pool", "pool+dns"])
@@ -93,6 +98,7 @@ def test_change_boot_writes_each_resource_once(bench, cfg):
     req = s["requests_per_run"]
     assert req["writes"] == RESOURCES[cfg], req
     assert req["reads"] == RESOURCES[cfg] + 1, req  # + the gateway's read-back
+    assert req["perms"] == WRITE_SCOPES[cfg], req
     assert req["polls"] >= 1, req
     for row in s["per_resource"]:
         assert row["gw"]["reads"] == 1 and row["gw"]["writes"] == 1, row

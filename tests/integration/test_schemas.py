@@ -2,7 +2,8 @@
 validated against the published OpenAPI schemas (tests/data/azure-specs) with jsonschema.
 
 Covered operations, the ones the product uses: App Gateway GET and PUT and the operation status
-poll, Private DNS record set GET and PUT, ACI container group GET (list: tests/emulator/test_schemas.py).
+poll, Private DNS record set GET and PUT, ACI container group GET (list: tests/emulator/test_schemas.py),
+and the Authorization permissions list of the pre-write check.
 """
 from __future__ import annotations
 
@@ -45,6 +46,7 @@ def test_a_registration_matches_the_published_schemas(emulator, enforce):
     assert all(e["response_body"] is not None for e in log if e["status"] != 204)
     assert all(e["request_body"] is not None for e in log if e["method"] == "PUT")
     assert {("gateway", "GET"), ("gateway", "PUT"), ("operation", "GET"),
-            ("precord", "GET"), ("precord", "PUT"), ("cgroup", "GET")} <= seen
+            ("precord", "GET"), ("precord", "PUT"), ("cgroup", "GET"),
+            ("permissions", "GET")} <= seen
     statuses = {e["status"] for e in emulator.log() if e["method"] == "PUT"}
     assert (412 in statuses) == enforce
