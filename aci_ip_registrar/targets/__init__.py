@@ -27,6 +27,7 @@ KINDS = (
     Kind("private-dns-ptr", "privatednszones", "aci_ip_registrar.targets.ptr:ReversePtr"),
     Kind("private-dns-a", "privatednszones",
          "aci_ip_registrar.targets.private_dns:PrivateDnsRecord"),
+    Kind("public-dns-a", "dnszones", "aci_ip_registrar.targets.public_dns:PublicDnsRecord"),
 )
 
 
