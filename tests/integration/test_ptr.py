@@ -254,3 +254,17 @@ def test_sync_keeps_a_fleets_ptrs_and_prunes_stopped_groups(emulator):
     proc = cli.run(*args)
     assert proc.returncode == 0, proc.stderr
     assert writes(emulator) == []
+
+
+def test_sync_over_two_subnets_puts_each_group_in_its_own_reverse_zone(emulator):
+    other_id = f"{NET}/privateDnsZones/3.0.10.in-addr.arpa"
+    other = {**reverse_zone(), "id": other_id, "name": "3.0.10.in-addr.arpa"}
+    groups = [container_group("cg-a", A), container_group("cg-d", "10.0.3.7")]
+    seeded(emulator, other, groups=groups)
+    cli = Cli(emulator)
+    proc = cli.run("sync", "--poll-interval", "0.05", "--scope", f"/subscriptions/{SUB}",
+                   "-t", target(HOST_A), "-t", other_id + f";host={HOST_A}", "--output", "json")
+    assert proc.returncode in (0, 9), proc.stderr
+    assert hosts(emulator) == {"4": [HOST_A]}
+    assert emulator.get(f"{other_id}/PTR/7")["properties"]["ptrRecords"] == [{"ptrdname": HOST_A}]
+    assert emulator.get(f"{other_id}/PTR/4") is None
