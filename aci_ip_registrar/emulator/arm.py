@@ -7,9 +7,9 @@ import logging
 import time
 from typing import Any, Callable, Dict, List, Optional
 
-from . import aci, dns, gateway, meta, operations, routes
+from . import aci, dns, gateway, meta, operations, rbac, routes
 from .errors import ArmError, invalid_resource_type, method_not_allowed
-from .faults import Fault, FaultContext, fault_error
+from .faults import Fault, FaultContext, authorization_failed, fault_error
 from .reqlog import RequestLog
 from .state import Store
 from .tokens import claims_of, imds_token_response, token_response
@@ -33,6 +33,7 @@ HANDLERS: Dict[tuple, Handler] = {
     ("cgroup", "GET"): aci.get,
     ("cgroups", "GET"): aci.list_,
     ("cgroup_action", "POST"): aci.action,
+    ("permissions", "GET"): rbac.permissions,
 }
 for _z, _r in (("pzone", "precord"), ("zone", "record")):
     HANDLERS.update({
@@ -42,7 +43,7 @@ for _z, _r in (("pzone", "precord"), ("zone", "record")):
         (_r, "DELETE"): dns.delete_record, (_r + "s", "GET"): dns.list_records,
     })
 
-ANONYMOUS_OID = "00000000-0000-0000-0000-000000000000"
+ANONYMOUS_OID = rbac.ANONYMOUS_OID
 
 
 def classify(method: str, route: routes.Route, path: str) -> str:
@@ -195,7 +196,7 @@ class ArmApp:
             rtype += f"/{route.record_type}"
         return FaultContext(
             method=req.method, path=req.path, base_url=req.base_url, api_version=req.api_version,
-            oid=(req.bearer_claims or {}).get("oid") or ANONYMOUS_OID,
+            oid=rbac.oid_of(req),
             resource_id=route.resource_id, resource_type=rtype,
             name=route.record_name or route.name, resource_group=route.rg, parent_name=route.name,
             action=routes.action_for(route, req.method),
@@ -216,7 +217,18 @@ class ArmApp:
             raise method_not_allowed(req.method, allowed)
         if route.sub and route.kind != "subscription" and route.sub.lower() not in self.store.subscriptions:
             raise ArmError(404, "SubscriptionNotFound", f"The subscription '{route.sub}' could not be found.")
+        self._authorize(req, route)
         return HANDLERS[(route.kind, req.method)](self.store, req, route)
+
+    def _authorize(self, req: Request, route: routes.Route) -> None:
+        """ARM's RBAC check (docs/emulator.md "RBAC"), before the handler changes anything."""
+        assignments = self.store.role_assignments
+        if assignments is None or route.kind in rbac.EXEMPT:
+            return
+        scope = rbac.request_scope(route) or req.path
+        action = routes.action_for(route, req.method)
+        if not rbac.allowed(assignments, scope, action):
+            raise authorization_failed(rbac.oid_of(req), action, scope)
 
     def _arm_headers(self, req: Request, route: routes.Route, kind: str, resp: Response) -> None:
         request_id = new_guid()

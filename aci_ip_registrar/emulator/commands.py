@@ -86,6 +86,11 @@ def _env(name: str) -> str:
               show_default=True, envvar=_env("ON_CONCURRENT_PUT"),
               help="A gateway PUT during another operation cancels it, or gets 429 "
                    "RetryableErrorDueToAnotherOperation.")
+@click.option("--roles", "roles_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              envvar=_env("ROLES"),
+              help="Enforce Azure RBAC for the caller: a JSON list of role assignments "
+                   "[{\"scope\", \"actions\", \"notActions\"}], or {\"role\": <az role definition JSON>, "
+                   "\"assignments\": [{\"scope\": ...}]}. Without it everything is allowed.")
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where to write the CA certificate (default: a temporary directory removed on exit).")
 @click.option("--env-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -94,22 +99,30 @@ def _env(name: str) -> str:
 def emulator_command(port: int, identity_port: int, seed_file: Optional[Path], op_duration: float,
                      queued_share: float, retry_after: float, time_scale: float, aci_op_duration: float,
                      integer_retry_after: bool, identity_form: str, enforce_if_match: bool,
-                     on_concurrent_put: str, workdir: Optional[Path], env_file: Optional[Path],
-                     quiet: bool) -> None:
+                     on_concurrent_put: str, roles_file: Optional[Path], workdir: Optional[Path],
+                     env_file: Optional[Path], quiet: bool) -> None:
     """Serve the loopback ARM emulator until interrupted.
 
     Prints, as shell export lines on stdout, everything a client needs (endpoint, CA bundle,
     managed-identity endpoint and header, subscription id), then closes stdout. Logs go to stderr.
     """
-    from . import Emulator  # imported late: `--help` stays fast
+    from . import Emulator, rbac  # imported late: `--help` stays fast
 
     _stderr_logging(quiet)
+    roles = None
+    if roles_file is not None:
+        try:
+            roles = rbac.load(json.loads(roles_file.read_text(encoding="utf-8")))
+        except (OSError, ValueError) as exc:
+            raise click.ClickException(f"cannot read the role assignments in {roles_file}: {exc}") from exc
     try:
         emu = Emulator(seed_file, port=port, identity_port=identity_port, op_duration=op_duration,
                        queued_share=queued_share, retry_after=retry_after, time_scale=time_scale,
                        aci_op_duration=aci_op_duration, integer_retry_after=integer_retry_after,
                        identity_form=identity_form, enforce_if_match=enforce_if_match,
                        on_concurrent_put=on_concurrent_put, workdir=workdir)
+        if roles_file is not None:
+            emu.set_role_assignments(roles)
         emu.start()
     except (OSError, ValueError) as exc:
         raise click.ClickException(f"cannot start the emulator: {exc}") from exc

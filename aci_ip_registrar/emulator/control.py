@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Union
 
-from . import aci, dns, gateway, seeding, tls
+from . import aci, dns, gateway, rbac, seeding, tls
 from .arm import ArmApp, IdentityApp, encode
 from .errors import ArmError
 from .reqlog import RequestLog
@@ -211,6 +211,31 @@ class Emulator:
         with self._store.lock:
             return aci.start_group(self._store, self._cgroup(resource_id), new_ip)
 
+    # -- RBAC ----------------------------------------------------------------------------------
+    def set_role_assignments(self, assignments: Optional[List[Dict[str, Any]]]) -> None:
+        """The caller's role assignments: a list of {"scope", "actions", "notActions"} (notActions
+        optional; dataActions/notDataActions optional too), or None for RBAC off (the default:
+        everything allowed). Replaces the current list. ValueError on a malformed list."""
+        normalized = rbac.normalize(assignments)
+        with self._store.lock:
+            self._store.role_assignments = normalized
+
+    def apply_role(self, role_definition: Dict[str, Any], scopes: List[str]) -> List[Dict[str, Any]]:
+        """Assign a custom role (the JSON `az role definition create` takes: Name, IsCustom,
+        Description, Actions, NotActions, DataActions, NotDataActions, AssignableScopes) at each of
+        `scopes`: the caller's assignments become exactly one per scope (replacing the current
+        ones). Returns them. ValueError for a scope outside the role's AssignableScopes."""
+        assignments = rbac.from_role(role_definition, scopes)
+        with self._store.lock:
+            self._store.role_assignments = assignments
+        return copy.deepcopy(assignments)
+
+    @property
+    def role_assignments(self) -> Optional[List[Dict[str, Any]]]:
+        """A copy of the current assignments (notActions filled in), or None when RBAC is off."""
+        with self._store.lock:
+            return copy.deepcopy(self._store.role_assignments)
+
     def set(self, **knobs: Any) -> None:
         with self._store.lock:
             self._store.knobs.update(**knobs)
@@ -281,7 +306,7 @@ class Emulator:
         return self._arm_app.handle(req)
 
     def _control(self, req: Request) -> Response:
-        """Emulator-only routes, no auth (loopback only): log, counts, faults, knobs, seed."""
+        """Emulator-only routes, no auth (loopback only): log, counts, faults, knobs, roles, seed."""
         what, method = req.path.lower()[len("/_emulator"):].strip("/"), req.method
         if what == "log" and method == "GET":
             return Response(200, self.log())
@@ -303,6 +328,16 @@ class Emulator:
         if what == "knobs" and method in ("POST", "PATCH"):
             self.set(**req.json_object())
             return Response(200, _jsonable(self.knobs))
+        if what == "roles" and method == "GET":
+            return Response(200, {"roleAssignments": self.role_assignments})
+        if what == "roles" and method in ("PUT", "POST"):
+            assignments = rbac.load(req.json())
+            with self._store.lock:
+                self._store.role_assignments = assignments
+            return Response(200, {"roleAssignments": self.role_assignments})
+        if what == "roles" and method == "DELETE":
+            self.set_role_assignments(None)
+            return Response(204)
         if what == "seed" and method == "POST":
             self.seed(req.json_object())
             return Response(204)

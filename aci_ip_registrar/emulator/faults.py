@@ -7,7 +7,7 @@ import random
 import re
 import threading
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from .errors import ArmError, parent_not_found, resource_not_found
 from .wire import retry_after_headers
@@ -150,6 +150,30 @@ def _retry(fault: Fault, ctx: FaultContext, always: bool) -> Dict[str, str]:
     return {}
 
 
+def authorization_failed(oid: str, action: str, scope: str) -> ArmError:
+    """ARM's 403 for a missing direct permission (wire notes 2.6)."""
+    return ArmError(
+        403, "AuthorizationFailed",
+        f"The client '{oid}' with object id '{oid}' does not have authorization to "
+        f"perform action '{action}' over scope '{scope}' or the "
+        "scope is invalid. If access was recently granted, please refresh your credentials.",
+    )
+
+
+def linked_authorization_failed(oid: str, action: str, scope: str, linked: List[Tuple[str, str]]) -> ArmError:
+    """ARM's 403 for missing permissions on linked scopes, `linked` = [(scope, action), ...];
+    several are listed comma-separated, in the same order (MicrosoftDocs/azure-docs#47571)."""
+    actions = ",".join(a for _, a in linked)
+    scopes = ",".join(s for s, _ in linked)
+    return ArmError(
+        403, "LinkedAuthorizationFailed",
+        f"The client '{oid}' with object id '{oid}' has permission to perform action "
+        f"'{action}' on scope '{scope}'; however, it does not have permission to perform "
+        f"action(s) '{actions}' on the linked scope(s) '{scopes}' (respectively) or the "
+        "linked scope(s) are invalid.",
+    )
+
+
 def fault_error(fault: Fault, ctx: FaultContext) -> ArmError:
     """The ARM error a request-time fault answers with (not for drop/delay)."""
     kind = fault.kind
@@ -201,22 +225,11 @@ def fault_error(fault: Fault, ctx: FaultContext) -> ArmError:
         )
     if kind == "forbidden":
         action = fault.params.get("action") or ctx.action or "*/read"
-        return ArmError(
-            403, "AuthorizationFailed",
-            f"The client '{ctx.oid}' with object id '{ctx.oid}' does not have authorization to "
-            f"perform action '{action}' over scope '{fault.params.get('scope') or scope}' or the "
-            "scope is invalid. If access was recently granted, please refresh your credentials.",
-        )
+        return authorization_failed(ctx.oid, action, fault.params.get("scope") or scope)
     if kind == "linked_forbidden":
         action = fault.params.get("action") or ctx.action or "*/write"
         linked = fault.params.get("linked_scope") or ctx.subnet_id or "(unknown subnet)"
-        return ArmError(
-            403, "LinkedAuthorizationFailed",
-            f"The client '{ctx.oid}' with object id '{ctx.oid}' has permission to perform action "
-            f"'{action}' on scope '{scope}'; however, it does not have permission to perform "
-            f"action(s) '{JOIN_ACTION}' on the linked scope(s) '{linked}' (respectively) or the "
-            "linked scope(s) are invalid.",
-        )
+        return linked_authorization_failed(ctx.oid, action, scope, [(linked, JOIN_ACTION)])
     if kind == "not_found":
         return resource_not_found(
             ctx.resource_type or "resource", ctx.name or ctx.path.rsplit("/", 1)[-1],

@@ -9,9 +9,11 @@ Updating (or Deleting). Any write (PUT, tags PATCH, DELETE) supersedes a running
 from __future__ import annotations
 
 import copy
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
+from . import rbac
 from .errors import ArmError, invalid_format, resource_not_found
+from .faults import linked_authorization_failed
 from .gateway_doc import TYPE, build, stamp
 from .limits import check_tags
 from .state import Operation, Resource, Store
@@ -19,7 +21,8 @@ from .wire import Request, Response, etag_matches, knob_retry_after, new_guid, p
 
 OPERATION_NAME = "PutApplicationGatewayOperation"
 DELETE_OPERATION_NAME = "DeleteApplicationGatewayOperation"
-JOIN_ACTION = "Microsoft.Network/virtualNetworks/subnets/join/action"
+JOIN_ACTION = rbac.SUBNET_JOIN
+WRITE_ACTION = "Microsoft.Network/applicationGateways/write"
 
 
 def seed(store: Store, body: Dict[str, Any], gw_id: str, *, out_of_band: bool) -> None:
@@ -237,6 +240,19 @@ def _op_headers(store: Store, req: Request, route: Any, location: str, op: Opera
     return headers
 
 
+def _linked_check(store: Store, req: Request, rid: str, doc: Dict[str, Any]) -> List[str]:
+    """The linked permissions a gateway write needs (rbac.linked_actions). A missing join on a
+    public IP or WAF policy is ARM's immediate 403 LinkedAuthorizationFailed; the subnets whose join
+    is missing are returned, for NRP to fail the operation with."""
+    if store.role_assignments is None:
+        return []
+    missing = rbac.missing_linked(store.role_assignments, doc)
+    refused = [(scope, action) for scope, action in missing if action != rbac.SUBNET_JOIN]
+    if refused:
+        raise linked_authorization_failed(rbac.oid_of(req), WRITE_ACTION, rid, refused)
+    return [scope for scope, action in missing if action == rbac.SUBNET_JOIN]
+
+
 def put(store: Store, req: Request, route: Any) -> Response:
     res = _current(store, route)
     running = in_flight(store, res)
@@ -245,18 +261,23 @@ def put(store: Store, req: Request, route: Any) -> Response:
     body = req.json_object()
     check_tags(body.get("tags"))
     doc = build(body, rid, res.doc if res else None)
+    subnets_missing = _linked_check(store, req, rid, doc)
     op = Operation(id=new_guid(), key=rid.lower(), resource_id=rid, started=store.now())
     if res is not None:
         _supersede(store, req, route, res, running, op.id)
     fault = store.faults.match(req.method, req.path, operation=True)
+    oid = rbac.oid_of(req)
     if fault is not None:
         op.fault = fault.kind
         if fault.kind == "op_failed_permission":
             subnet = fault.params.get("subnet") or subnet_of(doc) or subnet_of(res.doc if res else None)
-            oid = (req.bearer_claims or {}).get("oid") or "00000000-0000-0000-0000-000000000000"
             op.outcome, op.error = "Failed", _permission_error(oid, subnet or f"{rid}/subnet")
         else:
             op.outcome, op.error = "Canceled", _superseded_error(op.id, new_guid())
+    elif subnets_missing:
+        # NRP checks subnets/join/action on every create or update; a missing one fails the
+        # operation, not the PUT (wire notes 2.6): the op_failed_permission fault's outcome.
+        op.outcome, op.error = "Failed", _permission_error(oid, subnets_missing[0])
     prev = None
     if res is not None:
         prev = res.prev_doc if running is not None and res.prev_doc is not None else res.doc
@@ -280,6 +301,14 @@ def patch(store: Store, req: Request, route: Any) -> Response:
         raise invalid_format("tags", "Tags must be an object of string values.")
     check_tags(tags)
     running = in_flight(store, res)
+    if store.role_assignments is not None:
+        written = dict(res.prev_doc if running is not None and res.prev_doc is not None else res.doc, tags=tags)
+        subnets_missing = _linked_check(store, req, res.doc["id"], written)
+        if subnets_missing:
+            # No operation to fail: the update is refused at once (ours; Azure's answer to a tags
+            # PATCH without subnets/join/action is unconfirmed).
+            error = _permission_error(rbac.oid_of(req), subnets_missing[0])
+            raise ArmError(403, error["code"], error["message"], details=[])
     # A tags-only PATCH supersedes a running update too (azure-cli#21156).
     _supersede(store, req, route, res, running, new_guid())
     res = settle(store, res)

@@ -38,6 +38,7 @@ ALLOWED: Dict[str, List[str]] = {
     "cgroup": ["GET"],
     "cgroups": ["GET"],
     "cgroup_action": ["POST"],
+    "permissions": ["GET"],
 }
 # Kinds that address one resource (their id is the log's resource_id).
 SINGLE = frozenset({"gateway", "pzone", "precord", "zone", "record", "cgroup", "cgroup_action"})
@@ -57,6 +58,8 @@ class Route:
     location: Optional[str] = None
     op_id: Optional[str] = None
     bad_type: Optional[str] = None  # for unknown_type: the type as the request spelled it
+    listing: Optional[str] = None  # a record-set list across types: "all" or "recordsets"
+    scope: Optional[str] = None  # permissions: the scope asked about
 
     @property
     def parent_id(self) -> Optional[str]:
@@ -101,6 +104,8 @@ def parse(path: str) -> Route:
     if n == 1:
         return Route("subscriptions")
     sub = segs[1]
+    if n >= 5 and low[-3:] == ["providers", "microsoft.authorization", "permissions"]:
+        return _permissions(segs, low)
     if n == 2:
         return Route("subscription", sub=sub)
     if low[2] == "providers" and n >= 5:
@@ -143,7 +148,7 @@ def parse(path: str) -> Route:
         listing = ("all",) if private else ("all", "recordsets")
         types = PRIVATE_RECORD_TYPES if private else PUBLIC_RECORD_TYPES
         if len(rest) == 2 and rest_low[1] in listing:
-            return Route("precords" if private else "records", name=zone, **base)
+            return Route("precords" if private else "records", name=zone, listing=rest_low[1], **base)
         rtype = rest[1].upper()
         if rtype in types and len(rest) in (2, 3):
             kind = ("precord" if private else "record") if len(rest) == 3 else ("precords" if private else "records")
@@ -152,6 +157,24 @@ def parse(path: str) -> Route:
                 record_name=rest[2].lower() if len(rest) == 3 else None, **base,
             )
     return Route("unknown_type", sub=sub, rg=rg, namespace=segs[5], bad_type="/".join([segs[6]] + rest[1:]))
+
+
+def _permissions(segs: List[str], low: List[str]) -> Route:
+    """{scope}/providers/Microsoft.Authorization/permissions, for the two scopes the spec has
+    (authorization-RoleDefinitionsCalls.json 2022-04-01): a resource group
+    (Permissions_ListForResourceGroup) and a resource at any depth, of any type
+    (Permissions_ListForResource: {namespace}/{parentResourcePath}/{type}/{name}). Any other scope
+    (the subscription's included: the spec has no such operation) is an unknown type."""
+    scope, scope_low = segs[:-3], low[:-3]
+    sub = segs[1]
+    rg_scope = len(scope) >= 4 and scope_low[2] == "resourcegroups"
+    if rg_scope and (len(scope) == 4 or (
+            len(scope) >= 8 and scope_low[4] == "providers" and (len(scope) - 6) % 2 == 0
+            and "providers" not in scope_low[6:])):
+        canon = ["subscriptions", sub, "resourceGroups"] + scope[3:]
+        return Route("permissions", sub=sub, rg=scope[3], namespace="Microsoft.Authorization",
+                     scope="/" + "/".join(canon))
+    return Route("unknown_type", sub=sub, namespace=segs[-2], bad_type=segs[-1])
 
 
 _LIST_KIND = {
@@ -167,7 +190,11 @@ def _ns(ns_low: str) -> str:
 
 
 def action_for(route: Route, method: str) -> str:
-    """The RBAC action a request needs, for AuthorizationFailed messages."""
+    """The RBAC action a request needs (Azure's provider operations, e.g.
+    Microsoft.Network/privateDnsZones/PTR/delete; record sets across types:
+    privateDnsZones/ALL/read, dnsZones/all/read, dnsZones/recordsets/read)."""
+    if route.kind == "permissions":
+        return "Microsoft.Authorization/permissions/read"
     if route.kind in ("operation", "operation_result"):
         return f"{route.namespace or NETWORK}/locations/operations/read"
     if route.kind == "cgroup_action":
@@ -177,5 +204,7 @@ def action_for(route: Route, method: str) -> str:
     rtype = f"{route.namespace}/{route.rtype}"
     if route.record_type:
         rtype += f"/{route.record_type}"
+    elif route.listing:
+        rtype += "/ALL" if route.rtype == "privateDnsZones" else f"/{route.listing}"
     verb = {"GET": "read", "DELETE": "delete", "POST": "action"}.get(method, "write")
     return f"{rtype}/{verb}"

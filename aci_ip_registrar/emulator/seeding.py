@@ -1,4 +1,5 @@
-"""Seed documents: {"subscriptions": [...], "resources": [<ARM JSON with "id">, ...]}."""
+"""Seed documents: {"subscriptions": [...], "resources": [<ARM JSON with "id">, ...],
+"roleAssignments": [{"scope", "actions", "notActions"}, ...] or null}."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any, Dict, List, Union
 
-from . import aci, dns, gateway, routes
+from . import aci, dns, gateway, rbac, routes
 from .state import Store
 
 SeedData = Union[Dict[str, Any], str, Path]
@@ -18,8 +19,8 @@ def load(data: SeedData) -> Dict[str, Any]:
         with open(data, encoding="utf-8") as fh:
             data = json.load(fh)
     if not isinstance(data, dict):
-        raise ValueError("seed data must be a JSON object with 'subscriptions' and/or 'resources'")
-    unknown = set(data) - {"subscriptions", "resources", "$schema", "description"}
+        raise ValueError("seed data must be a JSON object with 'subscriptions', 'resources' and/or 'roleAssignments'")
+    unknown = set(data) - {"subscriptions", "resources", "roleAssignments", "$schema", "description"}
     if unknown:
         raise ValueError(f"seed data has unknown keys: {sorted(unknown)}")
     return data
@@ -32,7 +33,10 @@ def apply(store: Store, data: SeedData) -> None:
     if not isinstance(subs, list) or not isinstance(resources, list):
         raise ValueError("'subscriptions' and 'resources' must be arrays")
     parsed = [(_route(doc), doc) for doc in resources]
+    roles = rbac.normalize(data["roleAssignments"]) if "roleAssignments" in data else None
     with store.lock:
+        if "roleAssignments" in data:
+            store.role_assignments = roles
         for sub in subs:
             if not isinstance(sub, dict) or not sub.get("subscriptionId"):
                 raise ValueError(f"a seeded subscription needs a subscriptionId: {sub!r}")

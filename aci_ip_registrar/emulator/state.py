@@ -117,6 +117,8 @@ class Store:
         self.remaining: Dict[str, Dict[str, int]] = {}
         self.busy_rng = random.Random()
         self.hooks: List[Any] = []  # called with each ARM request's log entry before it is handled
+        # The caller's role assignments (rbac.py); None: RBAC off, everything allowed.
+        self.role_assignments: Optional[List[Dict[str, Any]]] = None
         self.add_subscription(DEFAULT_SUBSCRIPTION_ID, DEFAULT_TENANT_ID, "Emulated subscription")
         self._placeholder_subscription = True
 
