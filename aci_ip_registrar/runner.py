@@ -16,8 +16,8 @@ from typing import Any, Dict, List, Optional, Set
 
 from . import permissions, targets
 from .azure_errors import translate
-from .errors import (CredentialUnavailable, PermissionDenied, RegistrarError, RegistrationFailed,
-                     Retryable, UnsafePlanRefused)
+from .errors import (ConfigError, CredentialUnavailable, PermissionDenied, RegistrarError,
+                     RegistrationFailed, Retryable, UnsafePlanRefused)
 from .ledger import Ledger
 from .planner import Guard, TargetPlan, plan_fleet
 from .retry import Budget, with_retries
@@ -102,8 +102,14 @@ def plan_resource(resource: Resource, desired, budget: Budget, report: Report,
         ledger = observed.ledgers[spec.ref.child]
         want = desired(ledger.entries) if callable(desired) else desired
         _warn_foreign(ledger, spec.label, want, report)
-        for ip in sorted({ip for ip in want.values() if ip is not None}):
-            refusals += resource.check_address(spec, ip)
+        for member, ip in sorted((m, ip) for m, ip in want.items() if ip is not None):
+            try:
+                refusals += resource.check_address(spec, ip)
+            except ConfigError:
+                if not callable(desired):
+                    raise
+                # sync: a group this target cannot hold (outside a reverse zone) leaves it.
+                want = {**want, member: None}
         wants[spec.ref.child] = want
         plans[spec.ref.child] = _plan_child(spec, observed, want, guard)
         if any(ip is not None for ip in want.values()):

@@ -27,6 +27,7 @@ KINDS = (
     Kind("private-dns-ptr", "privatednszones", "aci_ip_registrar.targets.ptr:ReversePtr"),
     Kind("private-dns-a", "privatednszones",
          "aci_ip_registrar.targets.private_dns:PrivateDnsRecord"),
+    Kind("public-dns-a", "dnszones", "aci_ip_registrar.targets.public_dns:PublicDnsRecord"),
 )
 
 
@@ -53,7 +54,7 @@ def parse_target(raw: str) -> TargetRef:
         if rtype == "loadbalancers":
             raise ConfigError(f"target {raw!r}: Load Balancer pools are not supported: Microsoft "
                               f"documents that IP-based pools do not support ACI containers")
-    forms = "; ".join(kind_class(k.name).ID_FORM for k in KINDS)
+    forms = "; ".join(kind_class(k.name).id_form() for k in KINDS)
     if namespace != "microsoft.network":
         raise ConfigError(f"target {raw!r}: provider {parts[5]!r} is not supported; targets are "
                           f"Microsoft.Network resources: {forms}")

@@ -30,12 +30,13 @@ def _ips(pool: Dict[str, Any]) -> List[str]:
     return [a["ipAddress"] for a in entries if isinstance(a, dict) and a.get("ipAddress")]
 
 
-# What a gateway PUT needs beyond applicationGateways/write: NRP re-checks every linked resource
-# on each update (wire notes §2.6; the subnet check arrives as a failed operation).
+# What a gateway PUT needs beyond applicationGateways/write: NRP re-checks the linked resources on
+# each update (wire notes §2.6: the subnet check arrives as a failed operation). Read and join,
+# as Microsoft's permission table for existing subnets and public IPs lists them.
 _LINKED = (
-    ("gatewayIPConfigurations", "subnet", "Microsoft.Network/virtualNetworks/subnets/join/action"),
-    ("frontendIPConfigurations", "publicIPAddress",
-     "Microsoft.Network/publicIPAddresses/join/action"),
+    ("gatewayIPConfigurations", "subnet", "Microsoft.Network/virtualNetworks/subnets"),
+    ("frontendIPConfigurations", "subnet", "Microsoft.Network/virtualNetworks/subnets"),
+    ("frontendIPConfigurations", "publicIPAddress", "Microsoft.Network/publicIPAddresses"),
 )
 _WAF_JOIN = "Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies/join/action"
 
@@ -43,14 +44,14 @@ _WAF_JOIN = "Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies/
 def linked(gateway: Dict[str, Any]) -> List[Need]:
     props = gateway.get("properties") or {}
     needs: List[Need] = []
-    for collection, field, action in _LINKED:
+    for collection, field, rtype in _LINKED:
         for item in props.get(collection) or []:
             ref = ((item or {}).get("properties") or {}).get(field) or {}
             if ref.get("id"):
-                needs.append((ref["id"], action))
+                needs += [(ref["id"], f"{rtype}/read"), (ref["id"], f"{rtype}/join/action")]
     if (props.get("firewallPolicy") or {}).get("id"):
         needs.append((props["firewallPolicy"]["id"], _WAF_JOIN))
-    return needs
+    return list(dict.fromkeys(needs))
 
 
 class AppGatewayPools(Resource):

@@ -44,6 +44,10 @@ class Resource(ABC):
         but wrong."""
 
     @classmethod
+    def id_form(cls) -> str:
+        return cls.ID_FORM
+
+    @classmethod
     def resolve(cls, spec: TargetSpec, specs: List[TargetSpec]) -> TargetSpec:
         """The spec completed from the run's other targets (a PTR's host from an A target)."""
         return spec

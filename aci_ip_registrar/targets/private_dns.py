@@ -1,6 +1,10 @@
 """Private DNS A record sets. Synchronous PUT with If-Match (or If-None-Match: * to create);
 the ledger lives in the record set's metadata (ledger.py). The record set is read and written as
-JSON (wire notes §3.3), with the headers azure-mgmt-privatedns 2.x sends (§3.2)."""
+JSON (wire notes §3.3), with the headers azure-mgmt-privatedns 2.x sends (§3.2).
+
+What differs between DNS flavours on the wire (property names, api-version, how If-Match is
+sent, which properties are read-only) is a class attribute, so another A-record kind is a
+subclass that names its own."""
 from __future__ import annotations
 
 import copy
@@ -13,10 +17,8 @@ from ..planner import TargetPlan
 from ..resource_ids import RECORD, TargetRef, check_zone, network_id
 from .base import Need, Observed, Resource
 
-API_VERSION = "2024-06-01"      # what azure-mgmt-privatedns 2.0 sends
 # Read-only in the SDK's RecordSet model, so the SDK never sent them; neither do we.
 _READ_ONLY = ("id", "name", "type", "systemData")
-_READ_ONLY_PROPS = ("fqdn", "isAutoRegistered")
 
 
 def _props(doc) -> Dict[str, Any]:
@@ -25,18 +27,27 @@ def _props(doc) -> Dict[str, Any]:
 
 class PrivateDnsRecord(Resource):
     KIND = "private-dns-a"
-    ID_FORM = ".../privateDnsZones/{zone}/A/{name}"
     OPTIONS = {"ttl": ttl_option}
+    ZONES = "privateDnsZones"           # the resource type segment
+    LABEL = "private-dns"
+    API_VERSION = "2024-06-01"          # what azure-mgmt-privatedns 2.0 sends
+    TTL, RECORDS = "ttl", "aRecords"
+    READ_ONLY_PROPS = ("fqdn", "isAutoRegistered")
+
+    @classmethod
+    def id_form(cls) -> str:
+        return f".../{cls.ZONES}/{{zone}}/A/{{name}}"
 
     @classmethod
     def parse(cls, raw: str, parts: List[str]) -> Optional[TargetRef]:
         if len(parts) == 8:
             raise ConfigError(f"target {raw!r}: this names a zone; name an A record set: "
-                              f".../privateDnsZones/{{zone}}/A/{{name}} (a reverse zone, "
-                              f"*.in-addr.arpa, takes PTR records)")
+                              f"{cls.id_form()}" + (" (a reverse zone, *.in-addr.arpa, takes "
+                                                    "PTR records)" if cls.ZONES ==
+                                                    "privateDnsZones" else ""))
         if len(parts) != 10:
-            raise ConfigError(f"target {raw!r}: a Private DNS target must end with "
-                              f"/privateDnsZones/{{zone}}/A/{{name}}")
+            raise ConfigError(f"target {raw!r}: a {cls.LABEL} target must end with "
+                              f"/{cls.ZONES}/{{zone}}/A/{{name}}")
         zone, rtype, name = check_zone(raw, parts[7]), parts[8], parts[9]
         if rtype.upper() != "A":
             raise ConfigError(f"target {raw!r}: record type {rtype!r} is not supported; only A "
@@ -44,9 +55,9 @@ class PrivateDnsRecord(Resource):
         if not RECORD.match(name):
             raise ConfigError(f"target {raw!r}: record name {name!r} is not a valid DNS name")
         name = name.lower()
-        resource_id = network_id(parts[1], parts[3], f"privateDnsZones/{zone}/A/{name}")
+        resource_id = network_id(parts[1], parts[3], f"{cls.ZONES}/{zone}/A/{name}")
         return TargetRef(cls.KIND, parts[1], parts[3], zone, name, raw, resource_id,
-                         resource_id, f"private-dns {name}.{zone}")
+                         resource_id, f"{cls.LABEL} {name}.{zone}")
 
     @classmethod
     def fqdn(cls, spec: TargetSpec) -> Optional[str]:
@@ -55,8 +66,8 @@ class PrivateDnsRecord(Resource):
 
     def needs(self, observed: Optional[Observed], writing: bool) -> List[Need]:
         zone = self.resource_id.rsplit("/A/", 1)[0]
-        out = [(zone, "Microsoft.Network/privateDnsZones/A/read")]
-        return out + ([(zone, "Microsoft.Network/privateDnsZones/A/write")] if writing else [])
+        verbs = ["read"] + (["write"] if writing else [])
+        return [(zone, f"Microsoft.Network/{self.ZONES}/A/{verb}") for verb in verbs]
 
     @property
     def spec(self) -> TargetSpec:
@@ -66,11 +77,12 @@ class PrivateDnsRecord(Resource):
         from azure.core.exceptions import ResourceNotFoundError
         ref = self.spec.ref
         try:
-            record = self.clients.arm.get(self.resource_id, API_VERSION, **budget.call_kwargs())
+            record = self.clients.arm.get(self.resource_id, self.API_VERSION,
+                                          **budget.call_kwargs())
         except ResourceNotFoundError as exc:
             code = getattr(getattr(exc, "error", None), "code", "") or ""
             if code.lower() == "parentresourcenotfound":
-                raise ConfigError(f"{self.spec.label}: private DNS zone {ref.resource_name!r} "
+                raise ConfigError(f"{self.spec.label}: {self.LABEL} zone {ref.resource_name!r} "
                                   f"does not exist in resource group {ref.resource_group!r} "
                                   f"[{code}]", target=self.spec.label, status=404,
                                   code=code) from None
@@ -80,7 +92,7 @@ class PrivateDnsRecord(Resource):
     def observe(self, record: Dict[str, Any]) -> Observed:
         ref = self.spec.ref
         props = _props(record)
-        ips = [a["ipv4Address"] for a in props.get("aRecords") or []
+        ips = [a["ipv4Address"] for a in props.get(self.RECORDS) or []
                if isinstance(a, dict) and a.get("ipv4Address")]
         ledger = read_metadata(props.get("metadata") or {})
         return Observed(True, record.get("etag"), {ref.child: ips}, {ref.child: ledger},
@@ -95,7 +107,7 @@ class PrivateDnsRecord(Resource):
     def changes(self, observed: Observed, spec: TargetSpec) -> List[str]:
         if not observed.exists:
             return [f"create with ttl {spec.ttl or DEFAULT_TTL}"]
-        current = _props(observed.model).get("ttl")
+        current = _props(observed.model).get(self.TTL)
         if spec.ttl is not None and current != spec.ttl:
             return [f"ttl {current} -> {spec.ttl}"]
         return []
@@ -111,28 +123,30 @@ class PrivateDnsRecord(Resource):
         ledger = observed.ledgers[ref.child]
         if not observed.exists:
             return {"properties": {
-                "ttl": self.spec.ttl or DEFAULT_TTL, "aRecords": records,
+                self.TTL: self.spec.ttl or DEFAULT_TTL, self.RECORDS: records,
                 "metadata": write_metadata({}, ledger, plan.ledger_after, plan.replaces)}}
         record = {k: v for k, v in copy.deepcopy(observed.model).items() if k not in _READ_ONLY}
-        props = {k: v for k, v in _props(record).items() if k not in _READ_ONLY_PROPS}
-        props["aRecords"] = records
+        props = {k: v for k, v in _props(record).items() if k not in self.READ_ONLY_PROPS}
+        props[self.RECORDS] = records
         props["metadata"] = write_metadata(props.get("metadata") or {}, ledger,
                                            plan.ledger_after, plan.replaces)
         if self.spec.ttl is not None:
-            props["ttl"] = self.spec.ttl
+            props[self.TTL] = self.spec.ttl
         record["properties"] = props
         return record
 
+    def if_match(self, etag: str) -> str:
+        from ..pipeline import quote_etag
+        return quote_etag(etag)
+
     def write(self, observed: Observed, body, budget) -> Observed:
         from azure.core.exceptions import ResourceExistsError, ResourceModifiedError
-
-        from ..pipeline import quote_etag
         if observed.exists:
-            headers = {"If-Match": quote_etag(observed.etag or "*")}
+            headers = {"If-Match": self.if_match(observed.etag or "*")}
             errors = {412: ResourceModifiedError}
         else:
             headers = {"If-None-Match": "*"}
             errors = {412: ResourceExistsError}
-        _, result = self.clients.arm.put(self.resource_id, API_VERSION, body, headers,
+        _, result = self.clients.arm.put(self.resource_id, self.API_VERSION, body, headers,
                                          error_map=errors, **budget.call_kwargs())
         return self.observe(result)
