@@ -29,7 +29,9 @@ ACI_SPEC = ROOT / "tests" / "data" / "azure-specs" / "containerinstance" / "cont
 EXPECTED_ACTIONS = {
     "Microsoft.Network/applicationGateways/read",
     "Microsoft.Network/applicationGateways/write",
+    "Microsoft.Network/virtualNetworks/subnets/read",
     "Microsoft.Network/virtualNetworks/subnets/join/action",
+    "Microsoft.Network/publicIPAddresses/read",
     "Microsoft.Network/publicIPAddresses/join/action",
     "Microsoft.Network/privateDnsZones/A/read",
     "Microsoft.Network/privateDnsZones/A/write",

@@ -24,20 +24,29 @@ REV_ID = f"{NET}/privateDnsZones/{REV_ZONE}"
 ZONE_ID = REC_ID.rsplit("/A/", 1)[0]
 PIP_ID = f"{NET}/publicIPAddresses/pip-agw"
 CG1 = f"{CG_RG}/containerGroups/cg-1"
-TARGETS = ["-t", POOL_ID, "-t", REC_ID, "-t", REV_ID]
+PUB_ZONE_ID = f"{NET}/dnsZones/example.com"
+PUB_REC_ID = f"{PUB_ZONE_ID}/A/app"
+# A pool, a private A record, a PTR and (a kind added later, bringing its own needs) a public A
+# record that may hold private addresses.
+TARGETS = ["-t", POOL_ID, "-t", REC_ID, "-t", f"{REV_ID};host=app.corp.internal",
+           "-t", f"{PUB_REC_ID};private-ip=allow"]
 WRITES = ("PUT", "PATCH", "DELETE", "POST")
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 REGISTER_NEEDS = {
     (GW_ID, "Microsoft.Network/applicationGateways/read"),
     (GW_ID, "Microsoft.Network/applicationGateways/write"),
+    (SUBNET, "Microsoft.Network/virtualNetworks/subnets/read"),
     (SUBNET, "Microsoft.Network/virtualNetworks/subnets/join/action"),
+    (PIP_ID, "Microsoft.Network/publicIPAddresses/read"),
     (PIP_ID, "Microsoft.Network/publicIPAddresses/join/action"),
     (ZONE_ID, "Microsoft.Network/privateDnsZones/A/read"),
     (ZONE_ID, "Microsoft.Network/privateDnsZones/A/write"),
     (REV_ID, "Microsoft.Network/privateDnsZones/PTR/read"),
     (REV_ID, "Microsoft.Network/privateDnsZones/PTR/write"),
     (REV_ID, "Microsoft.Network/privateDnsZones/PTR/delete"),
+    (PUB_ZONE_ID, "Microsoft.Network/dnsZones/A/read"),
+    (PUB_ZONE_ID, "Microsoft.Network/dnsZones/A/write"),
     (CG1, "Microsoft.ContainerInstance/containerGroups/read"),
 }
 SYNC_NEEDS = {n for n in REGISTER_NEEDS if n[0] != CG1} | {
@@ -51,7 +60,9 @@ def _seed():
          "properties": {"publicIPAddress": {"id": PIP_ID}}})
     reverse = {"id": REV_ID, "name": REV_ZONE, "type": "Microsoft.Network/privateDnsZones",
                "location": "global", "tags": {}}
-    return make_seed(gw=gw, records=[reverse],
+    public = {"id": PUB_ZONE_ID, "name": "example.com", "type": "Microsoft.Network/dnszones",
+              "location": "global", "tags": {}}
+    return make_seed(gw=gw, records=[reverse, public],
                      groups=[container_group("cg-1", A), container_group("cg-2", B)])
 
 
@@ -120,6 +131,11 @@ def pool_ips(emu):
             return [a["ipAddress"] for a in p["properties"]["backendAddresses"] if "ipAddress" in a]
 
 
+def public_ips(emu):
+    doc = emu.get(PUB_REC_ID)
+    return [r["ipv4Address"] for r in doc["properties"]["ARecords"]] if doc else []
+
+
 def ptr(emu, ip):
     doc = emu.get(f"{REV_ID}/PTR/{ip.rsplit('.', 1)[1]}")
     return [r["ptrdname"] for r in doc["properties"]["ptrRecords"]] if doc else None
@@ -139,7 +155,7 @@ def test_roles_prints_exactly_what_the_targets_need(emu):
     pairs = {(a["scope"], action) for a in data["assignments"] for action in a["actions"]}
     assert pairs == REGISTER_NEEDS
     scopes = [a["scope"].lower() for a in data["assignments"]]
-    assert len(scopes) == len(set(scopes)) == 6               # each scope once
+    assert len(scopes) == len(set(scopes)) == 7               # each scope once
     # Reading the targets for it wrote nothing.
     assert written(emu) == []
 
@@ -205,6 +221,7 @@ def test_the_printed_role_lets_register_watch_and_deregister_run(emu):
     proc = register(emu)
     assert proc.returncode == 0, proc.stderr
     assert A in pool_ips(emu) and ptr(emu, A) == ["app.corp.internal"]
+    assert public_ips(emu) == [A]
     emu.restart_container_group(CG1, new_ip=C)                 # moved: old PTR deleted
     proc = register(emu)
     assert proc.returncode == 0, proc.stderr
@@ -229,6 +246,7 @@ def test_the_printed_role_lets_register_watch_and_deregister_run(emu):
         _, err = watcher.communicate(timeout=60)
     assert watcher.returncode == 0, err
     assert C not in pool_ips(emu) and ptr(emu, C) is None      # deregistered on SIGTERM
+    assert public_ips(emu) == []
 
     proc = register(emu)
     assert proc.returncode == 0, proc.stderr
@@ -302,7 +320,7 @@ def _permission_reads(emu) -> list:
 def test_nothing_to_write_asks_for_no_permissions(emu):
     apply(emu, roles(emu))
     assert register(emu).returncode == 0
-    assert len(_permission_reads(emu)) == 5                   # one per distinct write scope
+    assert len(_permission_reads(emu)) == 6                   # one per distinct write scope
     emu.clear_log()
     proc = register(emu)
     assert proc.returncode == 0, proc.stderr

@@ -200,7 +200,9 @@ def test_demands_take_linked_scopes_from_the_gateway_and_add_the_container_group
     assert [d.kind for d in needed] == ["appgw-pool", "private-dns-a", "container-group"]
     assert set(needed[0].needs) == {
         (GW, GW_READ), (GW, GW_WRITE), (SUBNET, JOIN),
+        (SUBNET, "Microsoft.Network/virtualNetworks/subnets/read"),
         (PIP, "Microsoft.Network/publicIPAddresses/join/action"),
+        (PIP, "Microsoft.Network/publicIPAddresses/read"),
         (WAF, "Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies/join/action")}
     assert needed[2].needs == [(CG, P.ACI_READ)]
 
@@ -218,7 +220,7 @@ def test_role_is_exactly_the_union_and_assignments_name_each_scope_once():
     role = P.role_definition(needed, "my-role", "register")
     assert role["Name"] == "my-role" and role["IsCustom"] is True
     assert role["Actions"] == sorted({a for d in needed for _, a in d.needs}, key=str.lower)
-    assert len(role["Actions"]) == 8
+    assert len(role["Actions"]) == 10
     assert role["NotActions"] == role["DataActions"] == role["NotDataActions"] == []
     assert role["AssignableScopes"] == sorted([f"/subscriptions/{SUB}", f"/subscriptions/{SUB2}"])
     grants = P.assignments(needed)
