@@ -65,9 +65,12 @@ class PrivateDnsRecord(Resource):
         return spec.ref.resource_name if name == "@" else f"{name}.{spec.ref.resource_name}"
 
     def needs(self, observed: Optional[Observed], writing: bool) -> List[Need]:
-        zone = self.resource_id.rsplit("/A/", 1)[0]
+        # The record set once it exists (record-level RBAC; the permissions there include the
+        # zone's), the zone while it does not (an assignment needs an existing scope).
+        exists = observed is not None and observed.exists
+        scope = self.resource_id if exists else self.resource_id.rsplit("/A/", 1)[0]
         verbs = ["read"] + (["write"] if writing else [])
-        return [(zone, f"Microsoft.Network/{self.ZONES}/A/{verb}") for verb in verbs]
+        return [(scope, f"Microsoft.Network/{self.ZONES}/A/{verb}") for verb in verbs]
 
     @property
     def spec(self) -> TargetSpec:

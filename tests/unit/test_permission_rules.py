@@ -224,7 +224,7 @@ def test_role_is_exactly_the_union_and_assignments_name_each_scope_once():
     assert role["NotActions"] == role["DataActions"] == role["NotDataActions"] == []
     assert role["AssignableScopes"] == sorted([f"/subscriptions/{SUB}", f"/subscriptions/{SUB2}"])
     grants = P.assignments(needed)
-    assert [g["scope"] for g in grants] == [GW, SUBNET, PIP, WAF, ZONE, CG]
+    assert [g["scope"] for g in grants] == [GW, SUBNET, PIP, WAF, f"{ZONE}/A/app", CG]
     assert grants[0]["actions"] == [GW_READ, GW_WRITE]
     assert grants[4]["actions"] == ["Microsoft.Network/privateDnsZones/A/read",
                                     "Microsoft.Network/privateDnsZones/A/write"]
@@ -234,14 +234,27 @@ def test_verdict_names_missing_actions_and_notes_unverifiable_subscriptions():
     needed = _demands("sync", scopes=[parse_scope(f"/subscriptions/{SUB}")])
     arm = FakeArm({GW.lower(): [{"actions": ["*"]}], SUBNET.lower(): [{"actions": ["*"]}],
                    PIP.lower(): [{"actions": ["*"]}], WAF.lower(): [{"actions": ["*"]}],
-                   ZONE.lower(): [{"actions": ["Microsoft.Network/privateDnsZones/A/read"]}]})
+                   f"{ZONE}/A/app".lower(): [{"actions": ["Microsoft.Network/privateDnsZones/A/read"]}]})
     verdict = P.evaluate(needed, P.Permissions(arm, Budget(10)), "sync")
     assert [(r.scope, r.action) for r in verdict.of(P.MISSING)] == [
-        (ZONE, "Microsoft.Network/privateDnsZones/A/write")]
+        (f"{ZONE}/A/app", "Microsoft.Network/privateDnsZones/A/write")]
     assert [r.scope for r in verdict.of(P.UNKNOWN)] == [f"/subscriptions/{SUB}"]
     failure = verdict.failure()
     assert failure.exit_code == 5 and \
         f"Microsoft.Network/privateDnsZones/A/write on {ZONE}" in failure.message
-    arm.answers[ZONE.lower()] = [{"actions": ["Microsoft.Network/privateDnsZones/A/*"]}]
+    arm.answers[f"{ZONE}/A/app".lower()] = [{"actions": ["Microsoft.Network/privateDnsZones/A/*"]}]
     verdict = P.evaluate(needed, P.Permissions(arm, Budget(10)), "sync")
     assert verdict.failure() is None      # a subscription scope is noted, never a failure
+
+
+def test_a_record_needs_its_record_set_once_it_exists_and_the_zone_before():
+    from aci_ip_registrar.config import parse_targets
+    from aci_ip_registrar.ledger import Ledger
+    from aci_ip_registrar.targets import build
+    from aci_ip_registrar.targets.base import Observed
+    (record,) = build(parse_targets([f"{ZONE}/A/app"]), None)
+    missing = Observed(False, None, {"app": []}, {"app": Ledger()})
+    present = Observed(True, "e1", {"app": []}, {"app": Ledger()}, model={})
+    assert {s for s, _ in record.needs(missing, True)} == {ZONE}
+    assert {s for s, _ in record.needs(None, False)} == {ZONE}
+    assert {s for s, _ in record.needs(present, True)} == {f"{ZONE}/A/app"}
