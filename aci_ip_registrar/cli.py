@@ -134,9 +134,10 @@ def run_register(settings: Settings, output: str, credential=None, report=None,
 
 REGISTER_HELP = """Register this container's private IP in every target, then exec COMMAND.
 
-TARGETS are Azure resource IDs of App Gateway backend pools or Private DNS A record sets, each
-optionally followed by ;mode=shared|exclusive and (DNS) ;ttl=SECONDS. Every option can also be set
-through the environment variable shown in --help (ACI_IP_REGISTRAR_...)."""
+TARGETS are Azure resource IDs of App Gateway backend pools, Private or public DNS A record sets,
+or private reverse zones (PTR), each optionally followed by ;mode=shared|exclusive and the kind's
+own options: ;ttl=SECONDS (DNS), ;host=NAME (PTR), ;private-ip=allow (public DNS). Every option
+can also be set through the environment variable shown in --help (ACI_IP_REGISTRAR_...)."""
 
 
 def _opt(*names, env: str, **kw):
