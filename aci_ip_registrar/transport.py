@@ -344,13 +344,12 @@ class _Response(HttpResponseImpl):
                          headers=headers, content_type=headers.get("content-type"),
                          block_size=block_size, stream_download_generator=_stream)
         self._release = release
+        self._complete = False       # the body was read to its end: the connection is reusable
 
     def close(self) -> None:
         if not self.is_closed:
-            raw = self._internal_response
-            complete = raw.isclosed()          # http.client closes it at the body's end
             super().close()
-            self._release(complete and not raw.will_close)
+            self._release(self._complete and not self._internal_response.will_close)
 
 
 def _decoder(encoding: Optional[str]):
@@ -391,12 +390,15 @@ def _stream(pipeline, response, *, decompress: bool = True):
         while True:
             chunk = raw.read(response.block_size)
             if not chunk:
+                if raw.length:       # read(amt) ends quietly where read() would raise
+                    raise http.client.IncompleteRead(b"", raw.length)
                 break
             if decoder is not None:
                 chunk = decoder.decompress(chunk)
                 if not chunk:
                     continue
             yield chunk
+        response._complete = True
         if decoder is not None:
             tail = decoder.flush()
             if tail:
