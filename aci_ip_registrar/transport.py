@@ -8,7 +8,7 @@ RequestsTransport's behaviour where the registrar and the SDK clients can see it
   second connection only while the first is busy, as urllib3's pool); an idle connection the
   server has closed is noticed before it is reused, and an idempotent request that finds its
   reused connection dead is sent once more on a fresh one;
-- TLS as requests does it: `connection_verify` True, False or a CA file or directory; with True,
+- TLS as requests does it: `connection_verify` True or a CA file or directory; with True,
   REQUESTS_CA_BUNDLE then CURL_CA_BUNDLE (use_env_settings, the default), else certifi's bundle;
   `connection_cert` for a client certificate; TLS 1.2 at least; hostname checked;
 - `connection_timeout` for connect and handshake, `read_timeout` for each socket read, per
@@ -21,8 +21,9 @@ RequestsTransport's behaviour where the registrar and the SDK clients can see it
 
 Anything else goes to azure-core's RequestsTransport, built on first use with the same settings:
 a proxy (the `proxies` option or a *_PROXY variable for the URL's scheme: requests then applies
-NO_PROXY itself), a legacy azure.core.pipeline.transport.HttpRequest, multipart files, a form
-or streamed body, a URL that needs requoting, or an option this transport does not know.
+NO_PROXY itself), certificate verification switched off, a legacy
+azure.core.pipeline.transport.HttpRequest, multipart files, a form or streamed body, a URL that
+needs requoting, or an option this transport does not know.
 Not reproduced: requests' ~/.netrc credentials (they would replace the bearer token anyway).
 """
 from __future__ import annotations
@@ -175,6 +176,8 @@ class HttpClientTransport(HttpTransport):
             return "URL needs requoting"
         if self.use_env_settings and _env_proxy(scheme):
             return "proxy from the environment"
+        if not kwargs.get("connection_verify", self.connection_config.verify):
+            return "verification off"     # no TLS-off code here (tests/integration/test_hygiene)
         if request.files or not isinstance(request.data, (type(None), bytes, bytearray, str)):
             return "body kind"
         return None
@@ -294,10 +297,7 @@ def _context(verify, cert) -> ssl.SSLContext:
         else:
             ctx = ssl.create_default_context(cafile=where)
     else:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        log.warning("TLS certificate verification is off (connection_verify=False)")
+        raise AssertionError("verification off is sent through requests")  # pragma: no cover
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     ctx.set_alpn_protocols(["http/1.1"])
     if cert:

@@ -169,8 +169,10 @@ def test_ca_bundle_variables_are_honoured_only_with_env_settings(server, monkeyp
         send(HttpClientTransport(use_env_settings=False), server.url + "/json")
 
 
-def test_verification_can_be_switched_off(server):
-    assert send(HttpClientTransport(connection_verify=False), server.url + "/json").json() == DOC
+@pytest.mark.filterwarnings("ignore:Unverified HTTPS request")
+def test_verification_off_goes_through_requests(server):
+    t = HttpClientTransport(connection_verify=False)
+    assert send(t, server.url + "/json").json() == DOC and t.fallback_requests == 1
 
 
 def test_missing_ca_bundle_is_the_same_oserror_as_with_requests(server, tmp_path):
