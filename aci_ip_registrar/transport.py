@@ -129,7 +129,6 @@ class HttpClientTransport(HttpTransport):
         why = self._unsupported(request, proxies, kwargs)
         if why:
             log.debug("transport: %s %s through requests (%s)", request.method, request.url, why)
-            self.fallback_requests += 1
             return self._requests().send(request, proxies=proxies, **kwargs)
         cfg = self.connection_config
         stream = kwargs.pop("stream", False)
@@ -188,6 +187,7 @@ class HttpClientTransport(HttpTransport):
                 from azure.core.pipeline.transport import RequestsTransport
                 self._fallback = RequestsTransport(use_env_settings=self.use_env_settings,
                                                    **self._kwargs)
+            self.fallback_requests += 1
             return self._fallback
 
     # -- one request/response exchange ------------------------------------------------------------
