@@ -1,10 +1,10 @@
 """Azure credential and the one ARM pipeline of a run.
 
 Targets and discovery read and write JSON through `Clients.arm` (pipeline.py): one azure-core
-pipeline, one requests session, so one TLS connection per host for the whole run. Retries are off
-there (retry_total=0): azure-core re-sends an identical PUT body on 429/5xx, which for a
-whole-gateway PUT reverts a neighbour's change (azure-cli#28615). All retrying happens in
-retry.py, around a fresh read-modify-write.
+pipeline on one transport (transport.py), so one TLS connection per host for the whole run.
+Retries are off there (retry_total=0): azure-core re-sends an identical PUT body on 429/5xx,
+which for a whole-gateway PUT reverts a neighbour's change (azure-cli#28615). All retrying
+happens in retry.py, around a fresh read-modify-write.
 
 The SDK clients stay available for code that wants models (imported on first use only); they
 share the same transport, so they share its connection too.
@@ -48,8 +48,8 @@ class Clients:
     @property
     def transport(self):
         if self._transport is None:
-            from azure.core.pipeline.transport import RequestsTransport
-            self._transport = RequestsTransport(connection_verify=self.ca_bundle or True)
+            from .transport import HttpClientTransport
+            self._transport = HttpClientTransport(connection_verify=self.ca_bundle or True)
         return self._transport
 
     @property

@@ -3,8 +3,9 @@
 The management SDKs cost about half the import floor (azure-mgmt-network 33 loads every model
 when any part of it is imported) and a no-op boot only reads. Reads and writes go as plain JSON
 through the SDK's own transport and policies: the same user agent shape, the same CA settings,
-retries off (retry.py re-reads and re-plans instead; azure-cli#28615), one requests session, so
-one TLS connection per host for the whole run. The long-running gateway PUT is polled by
+retries off (retry.py re-reads and re-plans instead; azure-cli#28615), one transport
+(transport.py: http.client, so no requests or urllib3 on a no-op boot), so one TLS connection per
+host for the whole run. The long-running gateway PUT is polled by
 azure-mgmt-core's ARMPolling, imported only on the write path.
 
 Errors are raised as the SDK raises them (azure-core exceptions carrying status, the ARM error
@@ -22,10 +23,11 @@ from azure.core.exceptions import (ClientAuthenticationError, HttpResponseError,
                                    ResourceExistsError, ResourceNotFoundError,
                                    ResourceNotModifiedError, map_error)
 from azure.core.pipeline import policies
-from azure.core.pipeline.transport import RequestsTransport
+from azure.core.pipeline.transport import HttpTransport
 from azure.core.rest import HttpRequest
 
 from . import __version__
+from .transport import HttpClientTransport
 
 # What the generated SDK clients map before falling back to HttpResponseError (wire notes §9).
 ERROR_MAP = {401: ClientAuthenticationError, 404: ResourceNotFoundError,
@@ -57,9 +59,9 @@ class Arm:
     """GET/PUT of ARM resources as JSON; one pipeline, one transport, for the whole run."""
 
     def __init__(self, endpoint: str, credential, ca_bundle: Optional[str],
-                 transport: Optional[RequestsTransport] = None):
+                 transport: Optional[HttpTransport] = None):
         self.endpoint = endpoint.rstrip("/")
-        self.transport = transport or RequestsTransport(connection_verify=ca_bundle or True)
+        self.transport = transport or HttpClientTransport(connection_verify=ca_bundle or True)
         auth = policies.BearerTokenCredentialPolicy(credential, self.endpoint + "/.default")
         self.client = PipelineClient(self.endpoint, transport=self.transport, policies=[
             policies.RequestIdPolicy(),

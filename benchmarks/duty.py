@@ -138,8 +138,6 @@ def _watch_until_converged(emu, n, procs, last_boot, interval, marks=None) -> di
             converged = time.time()
             break
         time.sleep(0.1)
-    booted = sorted(float(p.read_text()) for p in marks.iterdir()) if marks else []
-    last_booted = booted[-1] if len(booted) == n else None
     # The last process up: its first token request (spawn times include 50 interpreters
     # starting on 2 cores).
     tokens = sorted(e["time"] for e in emu.log() if e["kind"] == "token")
@@ -147,6 +145,10 @@ def _watch_until_converged(emu, n, procs, last_boot, interval, marks=None) -> di
     within = converged is not None and converged - last_boot <= 2 * interval
     time.sleep(2 * interval)                    # still right two intervals later?
     still = _state(emu, n)
+    # Read the apps' start marks only now: a member's last write shows in the emulator a few
+    # milliseconds before its app starts, and each mark carries its own time anyway.
+    booted = sorted(float(p.read_text()) for p in marks.iterdir()) if marks else []
+    last_booted = booted[-1] if len(booted) == n else None
     for _, p in procs:
         # Measure convergence, not 50 deregistrations: watchers are killed; supervisors get
         # SIGTERM (bounded deregistration) so their apps do not outlive them.

@@ -318,12 +318,14 @@ def az_series(key: str, label: str, emu, az: AzCli, change: bool) -> Series:
 
 
 # -- extra views of one registrar boot --------------------------------------------------------
-# First what a no-op boot loads, then what only the floor (and a retry or a write) adds.
+# First what a no-op boot loads, then what only the floor (and a retry, a write, a proxy or an
+# SDK client's fallback transport) adds.
 IMPORT_STEPS = ("azure.core", "azure.core.pipeline.transport", "click", "aci_ip_registrar.cli",
-                "aci_ip_registrar.runner", "aci_ip_registrar.pipeline", "aci_ip_registrar.identity",
-                "aci_ip_registrar.targets.appgw", "aci_ip_registrar.targets.private_dns",
-                "azure.mgmt.core", "tenacity", "azure.identity", "msal", "azure.mgmt.network",
-                "azure.mgmt.privatedns")
+                "aci_ip_registrar.runner", "aci_ip_registrar.transport", "aci_ip_registrar.pipeline",
+                "aci_ip_registrar.identity", "aci_ip_registrar.targets.appgw",
+                "aci_ip_registrar.targets.private_dns", "azure.mgmt.core", "tenacity",
+                "azure.core.pipeline.transport._requests_basic", "azure.identity", "msal",
+                "azure.mgmt.network", "azure.mgmt.privatedns")
 
 
 def import_steps_view(env) -> Dict[str, Any]:
@@ -357,7 +359,7 @@ def import_steps_view(env) -> Dict[str, Any]:
 
 WATCHED = ("azure.core", "azure.mgmt.core", "azure.mgmt.network", "azure.mgmt.privatedns",
            "azure.mgmt.containerinstance", "azure.identity", "msal", "cryptography", "tenacity",
-           "asyncio", "requests")
+           "asyncio", "requests", "urllib3")
 
 
 def importtime_view(emu, env, targets, member, ip) -> Dict[str, Any]:
@@ -600,9 +602,10 @@ def evaluate(res: Dict[str, Any], retry_after: float) -> List[Dict[str, Any]]:
     it = res.get("importtime") or {}
     if it.get("modules"):
         heavy = [m for m in it.get("imported_sdk", []) if m.startswith(
-            ("azure.mgmt.network", "azure.identity", "msal", "tenacity", "asyncio"))]
+            ("azure.mgmt.network", "azure.identity", "msal", "tenacity", "asyncio", "requests",
+             "urllib3"))]
         add("no-op boot imports none of azure.mgmt.network, azure.identity, msal, tenacity, "
-            "asyncio", ", ".join(heavy) or "none imported", not heavy)
+            "asyncio, requests, urllib3", ", ".join(heavy) or "none imported", not heavy)
     fl = [f for f in res.get("fleet", []) if f]
     if fl:
         big = max(fl, key=lambda f: f["members"])
