@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Optional, Set
 
-from . import permissions, targets
+from . import targets
 from .azure_errors import translate
 from .errors import (ConfigError, CredentialUnavailable, PermissionDenied, RegistrarError,
                      RegistrationFailed, Retryable, UnsafePlanRefused)
@@ -204,8 +204,11 @@ def run_once(specs, desired, clients, budget: Budget, report: Report,
                           what=resource.label, budget=budget) for resource in resources]
     report.outcomes = [Outcome(p) for p in plans]
     check(plans)
-    # Missing permissions known in advance refuse here, dry run included; a no-op asks nothing.
-    permissions.require(plans, clients, budget)
+    # Missing permissions known in advance refuse here, dry run included; a no-op asks (and
+    # imports) nothing.
+    if any(p.changed for p in plans):
+        from . import permissions
+        permissions.require(plans, clients, budget)
     if report.dry_run:
         for outcome in report.outcomes:
             outcome.status = WOULD_WRITE if outcome.plan.changed else UNCHANGED
