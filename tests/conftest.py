@@ -73,6 +73,17 @@ def cli(emulator):
     return Cli(emulator)
 
 
+def wait_until(predicate, timeout: float = 15.0) -> bool:
+    """Poll `predicate` every 50 ms until it holds or `timeout` seconds pass."""
+    import time
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def writes(emu) -> list:
     return [e for e in emu.log() if e["kind"] == "write"]
 

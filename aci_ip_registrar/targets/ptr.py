@@ -92,16 +92,18 @@ class ReversePtr(Resource):
     def zone(self) -> str:
         return self.specs[0].ref.resource_name
 
+    @property
+    def network(self) -> List[str]:
+        return _network(self.specs[0].ref.raw, self.zone)
+
     def record_name(self, ip: str) -> Optional[str]:
-        octets = ip.split(".")
-        network = _network(self.specs[0].ref.raw, self.zone)
+        octets, network = ip.split("."), self.network
         if octets[:len(network)] != network:
             return None
         return ".".join(reversed(octets[len(network):]))
 
     def address(self, name: str) -> Optional[str]:
-        network = _network(self.specs[0].ref.raw, self.zone)
-        octets = network + name.split(".")[::-1]
+        octets = self.network + name.split(".")[::-1]
         try:
             return str(ipaddress.IPv4Address(".".join(octets))) if len(octets) == 4 else None
         except ValueError:

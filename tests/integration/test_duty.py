@@ -12,7 +12,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from conftest import Cli, cli_path, writes
+from conftest import Cli, cli_path, wait_until, writes
 from seeds import GW_ID, POOL_ID, REC_ID, gateway, record, seed as make_seed
 
 A, B = "10.0.2.4", "10.0.2.5"
@@ -156,13 +156,7 @@ def _get(port, path):
         return err.code, json.loads(err.read())
 
 
-def _wait(predicate, timeout=15.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
+_wait = wait_until
 
 
 def test_watch_health_follows_the_address(cli, emulator, tmp_path):

@@ -4,14 +4,14 @@ alone; a zone that does not cover the IP refused with nothing written; the host 
 run's A target; `watch` repairing and `sync` keeping a fleet's PTRs."""
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import subprocess
-import time
 
 import pytest
 
-from conftest import Cli, cli_path, writes
+from conftest import Cli, cli_path, wait_until, writes
 from seeds import NET, POOL_ID, REC_ID, SUB, container_group, record, seed as make_seed
 
 RZONE = "2.0.10.in-addr.arpa"
@@ -190,51 +190,44 @@ def test_entries_in_the_wrong_record_set_are_foreign(emulator):
     assert hosts(emulator)["6"] == [HOST_A]
 
 
-def _wait(predicate, timeout=20.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
-
-
-def test_watch_leaves_a_ptr_replaced_by_another_host_alone(emulator):
-    seeded(emulator)
-    cli = Cli(emulator)
+@contextlib.contextmanager
+def watching(cli, result: dict):
+    """`watch` of cg-a at A on the PTR target while the block runs; SIGTERM after it, and the
+    exit status and stderr in `result`."""
     proc = subprocess.Popen(cli_path() + [
         "watch", "-t", target(HOST_A), "--member", "cg-a", "--ip", A, "--poll-interval", "0.05",
         "--interval", "0.3"], env=cli.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True)
     try:
-        assert _wait(lambda: hosts(emulator).get("4") == [HOST_A])
-        emulator.put(ptr("4", ["intruder.corp.internal"], {}))   # replaced behind its back
-        emulator.clear_log()
-        assert _wait(lambda: len([e for e in emulator.log() if e["kind"] == "read"]) >= 3)
+        yield proc
     finally:
         proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 0, err
+        _, result["err"] = proc.communicate(timeout=30)
+        result["rc"] = proc.returncode
+
+
+def test_watch_leaves_a_ptr_replaced_by_another_host_alone(emulator):
+    seeded(emulator)
+    result = {}
+    with watching(Cli(emulator), result):
+        assert wait_until(lambda: hosts(emulator).get("4") == [HOST_A], 20)
+        emulator.put(ptr("4", ["intruder.corp.internal"], {}))   # replaced behind its back
+        emulator.clear_log()
+        assert wait_until(lambda: len([e for e in emulator.log() if e["kind"] == "read"]) >= 3, 20)
+    assert result["rc"] == 0, result["err"]
     # The intruder's PTR is foreign: left alone, and said so; nothing of ours remains.
-    assert "names intruder.corp.internal" in err
+    assert "names intruder.corp.internal" in result["err"]
     assert hosts(emulator) == {"4": ["intruder.corp.internal"]}
 
 
 def test_watch_recreates_a_ptr_deleted_behind_its_back(emulator):
     seeded(emulator)
-    cli = Cli(emulator)
-    proc = subprocess.Popen(cli_path() + [
-        "watch", "-t", target(HOST_A), "--member", "cg-a", "--ip", A, "--poll-interval", "0.05",
-        "--interval", "0.3"], env=cli.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True)
-    try:
-        assert _wait(lambda: hosts(emulator).get("4") == [HOST_A])
+    result = {}
+    with watching(Cli(emulator), result):
+        assert wait_until(lambda: hosts(emulator).get("4") == [HOST_A], 20)
         emulator.put(ptr("4", [], {}))                    # emptied behind its back
-        assert _wait(lambda: hosts(emulator).get("4") == [HOST_A])
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 0, err
+        assert wait_until(lambda: hosts(emulator).get("4") == [HOST_A], 20)
+    assert result["rc"] == 0, result["err"]
     assert "4" not in hosts(emulator)                      # deregistered on SIGTERM
 
 
