@@ -6,7 +6,7 @@ import math
 import re
 import ssl
 from dataclasses import dataclass, field
-from typing import Any, List, Optional, Tuple
+from typing import Any, List, NamedTuple, Optional, Tuple
 
 from .errors import ConfigError, DiscoveryError, UsageError
 from .names import MEMBER_RULE, is_member, is_public, refused_kind
@@ -19,8 +19,7 @@ MAX_TTL = 2147483647
 _SPLIT = re.compile(r"[\s,]+")
 
 
-@dataclass(frozen=True)
-class TargetSpec:
+class TargetSpec(NamedTuple):
     ref: TargetRef
     mode: str = SHARED
     options: Tuple[Tuple[str, Any], ...] = ()      # the kind's own options, parsed
@@ -170,8 +169,9 @@ def check_ca_bundle(path: Optional[str]) -> Optional[str]:
     """Load the bundle now: a file TLS cannot use is a configuration error, never a retry."""
     if not path:
         return None
+    from .transport import ca_context   # the connections reuse the context loaded here
     try:
-        ssl.create_default_context(cafile=path)
+        ca_context(path)
     except FileNotFoundError:
         raise ConfigError(f"CA bundle {path!r} does not exist") from None
     except IsADirectoryError:

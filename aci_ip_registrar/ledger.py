@@ -17,11 +17,10 @@ the member's own, so its next write replaces it (acting on none of the addresses
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Collection, Dict, List, Mapping, Optional, Tuple
+from typing import Collection, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
 from .names import is_member, is_unicast_text
-from .planner import LedgerEntry
+from .planner import EMPTY, LedgerEntry
 
 TAG_PREFIX = "aciipr:"
 META_PREFIX = "aciipr_"
@@ -35,8 +34,7 @@ _VALUE = re.compile(r"(?P<ip>[0-9.]+)(?P<a>\+a)?(?:>(?P<old>[0-9.]+))?")
 _META_MEMBER = re.compile(r"[a-z0-9](?:[a-z0-9_]{0,61}[a-z0-9])?")
 
 
-@dataclass(frozen=True)
-class Foreign:
+class Foreign(NamedTuple):
     where: str                  # tag name or metadata key
     text: str                   # the item exactly as found
     why: str
@@ -47,9 +45,8 @@ class Foreign:
         return f"{self.where}: {self.text[:80]!r} ({self.why})"
 
 
-@dataclass(frozen=True)
-class Ledger:
-    entries: Dict[str, LedgerEntry] = field(default_factory=dict)
+class Ledger(NamedTuple):
+    entries: Mapping[str, LedgerEntry] = EMPTY
     foreign: Tuple[Foreign, ...] = ()
 
     def foreign_of(self, member: str) -> List[Foreign]:

@@ -19,23 +19,22 @@ Refusals are recorded on the plan, not raised: the runner checks every plan befo
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from typing import Dict, FrozenSet, List, Mapping, Optional, Sequence
+from types import MappingProxyType
+from typing import Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Sequence
 
 SHARED = "shared"
 EXCLUSIVE = "exclusive"
 MODES = (SHARED, EXCLUSIVE)
+EMPTY: Mapping = MappingProxyType({})   # a default no one can change
 
 
-@dataclass(frozen=True)
-class LedgerEntry:
+class LedgerEntry(NamedTuple):
     ip: str
     adopted: bool = False           # written by earlier releases; read as owned
     release: Optional[str] = None   # an old IP kept while a suspected swap settles
 
 
-@dataclass(frozen=True)
-class TargetPlan:
+class TargetPlan(NamedTuple):
     label: str
     mode: str
     member: str
@@ -45,9 +44,9 @@ class TargetPlan:
     remove: List[str]
     ledger_before: Dict[str, LedgerEntry]
     ledger_after: Dict[str, LedgerEntry]
-    notes: List[str] = field(default_factory=list)
+    notes: List[str]
     refusal: Optional[str] = None
-    desired: Dict[str, Optional[str]] = field(default_factory=dict)   # member -> ip (None: leave)
+    desired: Mapping[str, Optional[str]] = EMPTY     # member -> ip (None: leave)
     replaces: FrozenSet[str] = frozenset()    # members whose own foreign items are rewritten
 
     @property
@@ -94,7 +93,7 @@ def plan_target(label: str, current: Sequence[str], ledger: Dict[str, LedgerEntr
     else:
         plan = _plan_shared(label, current, ledger, member, ip)
     if own_foreign:
-        plan = replace(plan, replaces=frozenset({member}), notes=plan.notes + [
+        plan = plan._replace(replaces=frozenset({member}), notes=plan.notes + [
             f"{own_foreign} unparseable ledger item(s) naming {member} replaced; the addresses "
             f"they named are left alone"])
     return plan
@@ -115,7 +114,7 @@ def _plan_shared(label: str, current: List[str], ledger: Dict[str, LedgerEntry],
     if previous is not None and previous.ip != ip and previous.ip in current:
         if entry.release and entry.release != previous.ip:
             displaced.append(entry.release)
-        entry = replace(entry, release=previous.ip)
+        entry = entry._replace(release=previous.ip)
     after[member] = entry
     remove = _settle_releases(current, after, displaced, notes)
     add = [] if ip in current else [ip]
@@ -148,7 +147,7 @@ def _settle_releases(current: List[str], after: Dict[str, LedgerEntry], displace
             notes.append(f"{old} is now claimed by another member: kept")
         for member, entry in after.items():
             if entry.release == old:
-                after[member] = replace(entry, release=None)
+                after[member] = entry._replace(release=None)
     return remove
 
 
@@ -191,8 +190,7 @@ def _plan_leave(label: str, mode: str, current: List[str], ledger: Dict[str, Led
     return TargetPlan(label, mode, member, None, current, [], remove, ledger, after, notes)
 
 
-@dataclass(frozen=True)
-class Guard:
+class Guard(NamedTuple):
     """octoDNS-style safety rails for pruning: refuse to remove more than `max_share` of a
     target's members, or to leave a target with no address, unless forced."""
     max_share: float = 0.3

@@ -9,8 +9,7 @@ ID and the segment that is wrong.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import List
+from typing import List, NamedTuple
 
 from .errors import ConfigError
 from .names import is_member
@@ -25,8 +24,7 @@ RECORD = re.compile(rf"^(?:@|\*|(?:\*\.)?{_DNS_LABEL}(?:\.{_DNS_LABEL})*)$")
 HOST = re.compile(rf"^{_DNS_LABEL}(?:\.{_DNS_LABEL})+\.?$")
 
 
-@dataclass(frozen=True)
-class TargetRef:
+class TargetRef(NamedTuple):
     kind: str
     subscription: str
     resource_group: str
@@ -45,8 +43,7 @@ class TargetRef:
                 self.resource_name.lower(), self.child.lower() if self.per_child else "")
 
 
-@dataclass(frozen=True)
-class ContainerGroupRef:
+class ContainerGroupRef(NamedTuple):
     subscription: str
     resource_group: str
     name: str

@@ -11,8 +11,8 @@ targets were written and which were not.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
-from typing import Any, Dict, List, Optional, Set
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Set
 
 from . import targets
 from .azure_errors import translate
@@ -29,15 +29,14 @@ UNCHANGED, WOULD_WRITE, WRITTEN = "unchanged", "would-write", "written"
 NOT_WRITTEN, FAILED, PENDING = "not-written", "failed", "pending"
 
 
-@dataclass(frozen=True)
-class ResourcePlan:
+class ResourcePlan(NamedTuple):
     """Everything the writer needs, and nothing else."""
     resource: Resource
     observed: Observed
     plans: Dict[str, TargetPlan]
     extra: List[str]
     body: Any = None                         # the document to write; None when unchanged
-    refusals: List[str] = field(default_factory=list)
+    refusals: Sequence[str] = ()
 
     @property
     def changed(self) -> bool:
@@ -119,7 +118,7 @@ def plan_resource(resource: Resource, desired, budget: Budget, report: Report,
         spec = next(s for s in resource.specs if s.ref.child == child)
         want = {m: (None if m in why else ip) for m, ip in wants[child].items()}
         plan = _plan_child(spec, observed, want, guard)
-        plans[child] = replace(plan, notes=plan.notes + list(why.values()))
+        plans[child] = plan._replace(notes=plan.notes + list(why.values()))
         for reason in why.values():
             if f"{spec.label}|{reason}" not in report.warned:
                 report.warned.add(f"{spec.label}|{reason}")

@@ -8,15 +8,13 @@ an error naming the forms that are supported; nothing is ever dropped silently.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
-from typing import Dict, List
+from typing import Dict, List, NamedTuple
 
 from ..errors import ConfigError
 from ..resource_ids import TargetRef, split_id
 
 
-@dataclass(frozen=True)
-class Kind:
+class Kind(NamedTuple):
     name: str
     resource_type: str      # the type segment after providers/Microsoft.Network, lower case
     path: str               # module:class

@@ -9,8 +9,7 @@ targets on one resource (two pools on one gateway) are one Resource: one read, a
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 from ..config import TargetSpec
 from ..ledger import Ledger
@@ -20,8 +19,7 @@ from ..resource_ids import TargetRef
 Need = Tuple[str, str]      # (scope, RBAC action)
 
 
-@dataclass(frozen=True)
-class Observed:
+class Observed(NamedTuple):
     exists: bool
     etag: Optional[str]
     addresses: Dict[str, List[str]]                   # target child -> IPs it holds

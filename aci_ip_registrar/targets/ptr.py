@@ -70,8 +70,6 @@ class ReversePtr(Resource):
 
     @classmethod
     def resolve(cls, spec: TargetSpec, specs: List[TargetSpec]) -> TargetSpec:
-        from dataclasses import replace
-
         from . import kind_class
         host = spec.option("host")
         if host is None:
@@ -83,8 +81,8 @@ class ReversePtr(Resource):
                 raise ConfigError(f"target {spec.ref.raw!r}: a PTR target needs the host it "
                                   f"names: add ;host=NAME ({why})")
             host = host_option(spec.ref.raw, names[0])
-        ref = replace(spec.ref, child=host, label=f"ptr {host} in {spec.ref.resource_name}")
-        return replace(spec, ref=ref)
+        ref = spec.ref._replace(child=host, label=f"ptr {host} in {spec.ref.resource_name}")
+        return spec._replace(ref=ref)
 
     # -- addresses <-> record names ----------------------------------------------------------
 
