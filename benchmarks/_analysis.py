@@ -19,6 +19,13 @@ def is_permissions_read(entry: Dict[str, Any]) -> bool:
     return _PERMISSIONS in (entry.get("path") or "").lower()
 
 
+def permission_scope(entry: Dict[str, Any]) -> Optional[str]:
+    """The scope a permissions read asked about, None for any other request."""
+    path = entry.get("path") or ""
+    at = path.lower().find(_PERMISSIONS)
+    return path[:at] if at >= 0 else None
+
+
 # -- statistics -------------------------------------------------------------------------------
 def pct(values: Sequence[float], q: float) -> Optional[float]:
     """Percentile with linear interpolation between closest ranks (numpy's default)."""

@@ -3,7 +3,12 @@ IMDS, one HTTPS GET per resource over one TLS connection (the same CA, the same 
 that the member's IP is there, then exec the app. No SDK, no retries, no planning: what any
 Python tool doing this job cannot go below.
 
-    python reference_boot.py IP RESOURCE_ID... -- APP ARGV...
+    python reference_boot.py [--absent] [--perm SCOPE]... IP RESOURCE_ID... -- APP ARGV...
+
+The limit of a run that would write (a dry run for a new IP): `--absent` checks that the IP is
+NOT in the resources instead, and each `--perm SCOPE` then reads the caller's permissions at
+SCOPE (`{SCOPE}/providers/Microsoft.Authorization/permissions`, following `nextLink`), over the
+same connection with the same token, as the registrar's pre-write check does.
 
 Environment: AZURE_POD_IDENTITY_AUTHORITY_HOST (IMDS), ACI_IP_REGISTRAR_ARM_ENDPOINT,
 ACI_IP_REGISTRAR_CA_BUNDLE (as the registrar reads them).
@@ -16,6 +21,7 @@ import sys
 import urllib.parse
 
 API = {"applicationgateways": "2026-03-01", "privatednszones": "2024-06-01"}
+PERMISSIONS = "/providers/Microsoft.Authorization/permissions?api-version=2022-04-01"
 
 
 def token(resource: str) -> str:
@@ -41,20 +47,40 @@ def holds(doc: dict, ip: str) -> bool:
 
 def main() -> None:
     split = sys.argv.index("--")
-    ip, ids, app = sys.argv[1], sys.argv[2:split], sys.argv[split + 1:]
+    args, app = iter(sys.argv[1:split]), sys.argv[split + 1:]
+    absent, scopes, rest = False, [], []
+    for arg in args:  # no argparse: its import would be charged to the limit
+        if arg == "--absent":
+            absent = True
+        elif arg == "--perm":
+            scopes.append(next(args))
+        else:
+            rest.append(arg)
+    ip, ids = rest[0], rest[1:]
     endpoint = urllib.parse.urlsplit(os.environ["ACI_IP_REGISTRAR_ARM_ENDPOINT"])
     bearer = token(f"{endpoint.scheme}://{endpoint.netloc}")
     context = ssl.create_default_context(cafile=os.environ.get("ACI_IP_REGISTRAR_CA_BUNDLE"))
     conn = http.client.HTTPSConnection(endpoint.hostname, endpoint.port, context=context,
                                        timeout=10)
-    for rid in ids:
-        kind = rid.split("/")[7].lower()
-        conn.request("GET", f"{rid}?api-version={API[kind]}",
+
+    def get(url: str) -> dict:
+        conn.request("GET", url,
                      headers={"Authorization": "Bearer " + bearer, "Accept": "application/json"})
         response = conn.getresponse()
         doc = json.loads(response.read())
-        if response.status != 200 or not holds(doc, ip):
-            sys.exit(f"{rid}: {response.status}, {ip} not there")
+        if response.status != 200:
+            sys.exit(f"{url}: {response.status}")
+        return doc
+
+    for rid in ids:
+        kind = rid.split("/")[7].lower()
+        if holds(get(f"{rid}?api-version={API[kind]}"), ip) == absent:
+            sys.exit(f"{rid}: {ip} {'there' if absent else 'not there'}")
+    for scope in scopes:
+        url = scope + PERMISSIONS
+        while url:
+            link = urllib.parse.urlsplit(get(url).get("nextLink") or "")
+            url = f"{link.path}?{link.query}" if link.path else None  # same endpoint, same conn
     conn.close()
     sys.stdout.flush()
     os.execvp(app[0], app)

@@ -91,6 +91,23 @@ def test_dry_run_and_stdlib_limit_only_read(bench, cfg):
         assert req["perms"] == (WRITE_SCOPES[cfg] if key.startswith("dryrun") else 0), (key, req)
 
 
+@pytest.mark.parametrize("cfg", sorted(RESOURCES))
+def test_dry_run_limit_makes_the_dry_runs_permission_reads(bench, cfg):
+    data = bench[0]
+    req = _series(data, f"limit:dryrun:{cfg}")["requests_per_run"]
+    assert req["writes"] == 0 and req["polls"] == 0, req
+    assert req["reads"] == RESOURCES[cfg] and req["tokens"] >= 1, req
+    assert req["perms"] == WRITE_SCOPES[cfg], req
+    # Same requests as the dry run it is the limit of.
+    assert req == data["series"][f"dryrun:{cfg}"]["requests_per_run"], req
+    assert len(data["dryrun_limit_requests"][cfg]["permission_scopes"]) == WRITE_SCOPES[cfg]
+    targets = [t["target"] for t in data["targets"] if "x stdlib limit" in t["target"]]
+    dry = [t for t in targets if t.startswith(f"--dry-run ({cfg})")]
+    assert len(dry) == 1 and f"limit:dryrun:{cfg}" in dry[0], targets
+    noop = [t for t in targets if t.startswith(f"no-op boot ({cfg})")]
+    assert len(noop) == 1 and "limit:dryrun" not in noop[0], targets
+
+
 @pytest.mark.parametrize("cfg", ["pool", "pool+dns"])
 def test_change_boot_writes_each_resource_once(bench, cfg):
     data = bench[0]
