@@ -21,9 +21,8 @@ import json
 import logging
 import re
 import shlex
-from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 from . import targets
 from .azure_errors import translate
@@ -81,8 +80,7 @@ def subscription_of(scope: str) -> Optional[str]:
 
 # -- what a run needs ---------------------------------------------------------------------------
 
-@dataclass
-class Demand:
+class Demand(NamedTuple):
     """What one party of a run needs: a target's resource, a container group, a sync scope."""
     label: str
     kind: str
@@ -176,8 +174,7 @@ class Permissions:
         return (PRESENT if allowed(entries, action) else MISSING), None
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     label: str
     kind: str
     scope: str
@@ -186,12 +183,14 @@ class Row:
     reason: Optional[str] = None
 
 
-@dataclass
 class Verdict:
-    mode: str
-    demands: List[Demand]
-    rows: List[Row] = field(default_factory=list)
-    errors: Dict[str, RegistrarError] = field(default_factory=dict)   # scope -> why unknown
+    """What evaluate() found, row by row."""
+
+    def __init__(self, mode: str, demands: List[Demand]) -> None:
+        self.mode = mode
+        self.demands = demands
+        self.rows: List[Row] = []
+        self.errors: Dict[str, RegistrarError] = {}       # scope -> why unknown
 
     def of(self, state: str) -> List[Row]:
         return [row for row in self.rows if row.state == state]
