@@ -27,9 +27,17 @@ class Clients:
         self.ca_bundle = ca_bundle
         self.poll_interval = poll_interval
         self._credential = credential
+        self._head_start = None
         self._arm = None
         self._transport = None
         self._cache: Dict[Tuple[str, str], object] = {}
+
+    def head_start(self) -> None:
+        """Send the first token request now, in a thread, while the caller goes on importing
+        (imds.py); the credential takes its answer as its first attempt."""
+        if self._credential is None and self._head_start is None:
+            from .imds import HeadStart
+            self._head_start = HeadStart.for_environment(self.arm_endpoint)
 
     @property
     def credential(self):
@@ -37,7 +45,7 @@ class Clients:
             from .identity import default_credential
             # AZURE_CLIENT_ID selects a user-assigned managed identity (read by the credential).
             try:
-                self._credential = default_credential()
+                self._credential = default_credential(self._head_start)
             except (ValueError, OSError) as exc:
                 # EnvironmentCredential loads AZURE_CLIENT_CERTIFICATE_PATH when constructed.
                 path = os.environ.get("AZURE_CLIENT_CERTIFICATE_PATH", "")

@@ -169,7 +169,7 @@ def check_ca_bundle(path: Optional[str]) -> Optional[str]:
     """Load the bundle now: a file TLS cannot use is a configuration error, never a retry."""
     if not path:
         return None
-    from .transport import ca_context   # the connections reuse the context loaded here
+    from .tls import ca_context   # the connections reuse the context loaded here
     try:
         ca_context(path)
     except FileNotFoundError:

@@ -10,6 +10,10 @@ managed-identity leg, when no IMDS answers (a developer's `az login`). Any varia
 another credential (service principal, workload identity, the App Service form) hands the whole
 decision to DefaultAzureCredential, as before.
 
+The wire itself is in imds.py (standard library only), so that a boot can send the first token
+request before azure-core is imported (imds.HeadStart); the credential takes that answer as its
+first attempt.
+
 Kept from azure-identity's ImdsCredential: the token cached per resource and refreshed 5 minutes
 before it expires, retries on 404/410/429/5xx (longer for 410, IMDS's "not ready yet"), bounded,
 with Retry-After honoured; a 400 (no identity assigned) counts as "unavailable".
@@ -19,27 +23,20 @@ from __future__ import annotations
 import http.client
 import json
 import logging
-import os
 import threading
 import time
 from typing import Callable, Dict, Optional, Tuple
-from urllib.parse import urlencode, urlsplit
 
 from azure.core.credentials import AccessToken, AccessTokenInfo
 from azure.core.exceptions import ClientAuthenticationError
 
+from . import imds
+from .imds import IMDS_AUTHORITY, OTHER_CREDENTIALS, uses_other_credential  # noqa: F401 (tests)
+
 log = logging.getLogger(__name__)
 
-IMDS_AUTHORITY = "http://169.254.169.254"
-IMDS_PATH = "/metadata/identity/oauth2/token"
-API_VERSION = "2018-02-01"
 REFRESH_BEFORE = 300          # seconds before expiry a cached token is replaced (as azure-core)
 RETRY_STATUSES = frozenset([404, 410, 429] + list(range(500, 600)))
-# Any of these selects another credential (or another managed-identity form) in
-# DefaultAzureCredential's chain: then the chain decides, exactly as before.
-OTHER_CREDENTIALS = ("AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_USERNAME",
-                     "AZURE_FEDERATED_TOKEN_FILE", "IDENTITY_ENDPOINT", "MSI_ENDPOINT",
-                     "IDENTITY_SERVER_THUMBPRINT", "IMDS_ENDPOINT", "AZURE_TOKEN_CREDENTIALS")
 
 
 class ImdsUnavailable(ClientAuthenticationError):
@@ -58,9 +55,10 @@ class ImdsCredential:
 
     def __init__(self, authority: Optional[str] = None, client_id: Optional[str] = None, *,
                  retries: int = 5, backoff: float = 0.8, backoff_410: float = 2.5,
-                 max_delay: float = 60.0, probe_timeout: float = 1.0, timeout: float = 10.0,
-                 clock: Callable[[], float] = time.time,
-                 sleep: Callable[[float], None] = time.sleep):
+                 max_delay: float = 60.0, probe_timeout: float = imds.PROBE_TIMEOUT,
+                 timeout: float = imds.TIMEOUT, clock: Callable[[], float] = time.time,
+                 sleep: Callable[[float], None] = time.sleep,
+                 head_start: Optional[imds.HeadStart] = None):
         declared = authority is not None
         self.authority = (authority or IMDS_AUTHORITY).rstrip("/")
         self.client_id = client_id or None
@@ -70,6 +68,7 @@ class ImdsCredential:
         # then too); the default link-local one is tried with the probe's short timeout.
         self.connect_timeout = timeout if declared else probe_timeout
         self.clock, self.sleep = clock, sleep
+        self.head_start = head_start      # the first request, already on its way
         self.requests = 0
         self._answered = False
         self._cache: Dict[str, Tuple[str, int, Optional[int]]] = {}
@@ -77,12 +76,11 @@ class ImdsCredential:
 
     @classmethod
     def from_environment(cls, **kwargs) -> "ImdsCredential":
-        return cls(os.environ.get("AZURE_POD_IDENTITY_AUTHORITY_HOST") or None,
-                   os.environ.get("AZURE_CLIENT_ID") or None, **kwargs)
+        return cls(*imds.from_environment(), **kwargs)
 
     @property
     def url(self) -> str:
-        return self.authority + IMDS_PATH
+        return self.authority + imds.IMDS_PATH
 
     # -- azure-core's TokenCredential / SupportsTokenInfo ----------------------------------
     def get_token(self, *scopes: str, **_kwargs) -> AccessToken:
@@ -117,10 +115,7 @@ class ImdsCredential:
 
     # -- the wire ------------------------------------------------------------------------------
     def _fetch(self, resource: str) -> Tuple[str, int, Optional[int]]:
-        query = {"api-version": API_VERSION, "resource": resource}
-        if self.client_id:
-            query["client_id"] = self.client_id
-        target = IMDS_PATH + "?" + urlencode(query)
+        target = imds.target(resource, self.client_id)
         attempt = 0
         while True:
             attempt += 1
@@ -144,23 +139,12 @@ class ImdsCredential:
                 continue
             raise self._refusal(status, body, attempt)
 
-    def _get(self, target: str) -> Tuple[int, Dict[str, str], bytes]:
-        parts = urlsplit(self.authority)
-        kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-        conn = kind(parts.hostname, parts.port, timeout=self.connect_timeout)
+    def _get(self, target: str) -> imds.Answer:
         self.requests += 1
-        try:
-            conn.connect()
-            conn.sock.settimeout(self.timeout)
-            prefix = parts.path.rstrip("/")
-            conn.request("GET", prefix + target, headers={"Metadata": "true",
-                                                          "Accept": "application/json"})
-            response = conn.getresponse()
-            body = response.read()
-            headers = {k.lower(): v for k, v in response.getheaders()}
-            return response.status, headers, body
-        finally:
-            conn.close()
+        early = self.head_start.answer(self.authority, target) if self.head_start else None
+        if early is not None:
+            return early
+        return imds.get(self.authority, target, self.connect_timeout, self.timeout)
 
     def _delay(self, attempt: int, status: Optional[int], headers: Dict[str, str]) -> float:
         after = headers.get("retry-after")
@@ -258,14 +242,10 @@ class ImdsThenDefault:
             self._fallback.close()
 
 
-def uses_other_credential(environ=None) -> bool:
-    environ = os.environ if environ is None else environ
-    return any(environ.get(name) for name in OTHER_CREDENTIALS)
-
-
-def default_credential():
+def default_credential(head_start: Optional[imds.HeadStart] = None):
     """The credential for this environment: IMDS directly when nothing else is configured,
-    else DefaultAzureCredential (AZURE_CLIENT_ID picks the user-assigned identity either way)."""
+    else DefaultAzureCredential (AZURE_CLIENT_ID picks the user-assigned identity either way).
+    `head_start`: the first token request, started earlier (imds.HeadStart.for_environment)."""
     if uses_other_credential():
         return _default_azure_credential()
-    return ImdsThenDefault(ImdsCredential.from_environment())
+    return ImdsThenDefault(ImdsCredential.from_environment(head_start=head_start))

@@ -28,7 +28,6 @@ Not reproduced: requests' ~/.netrc credentials (they would replace the bearer to
 """
 from __future__ import annotations
 
-import functools
 import http.client
 import logging
 import os
@@ -37,7 +36,7 @@ import socket
 import ssl
 import threading
 import zlib
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional
 from urllib.parse import urlsplit
 
 from azure.core.configuration import ConnectionConfiguration
@@ -47,6 +46,8 @@ from azure.core.exceptions import (DecodeError, IncompleteReadError, ServiceRequ
 from azure.core.pipeline.transport import HttpTransport
 from azure.core.rest._http_response_impl import HttpResponseImpl
 from azure.core.utils import case_insensitive_dict
+
+from .tls import ca_context, tls12
 
 log = logging.getLogger(__name__)
 
@@ -284,24 +285,6 @@ class HttpClientTransport(HttpTransport):
         return key
 
 
-def ca_context(cafile: str) -> ssl.SSLContext:
-    """The verifying context of one CA file, loaded once per version of the file: config's check
-    of the bundle and every connection share it (each load costs a boot about 2 ms)."""
-    st = os.stat(cafile)
-    return _ca_context(cafile, st.st_ino, st.st_mtime_ns, st.st_size)
-
-
-@functools.lru_cache(maxsize=8)
-def _ca_context(cafile: str, *_version) -> ssl.SSLContext:
-    return _tls12(ssl.create_default_context(cafile=cafile))
-
-
-def _tls12(ctx: ssl.SSLContext) -> ssl.SSLContext:
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    ctx.set_alpn_protocols(["http/1.1"])
-    return ctx
-
-
 def _context(verify, cert) -> ssl.SSLContext:
     if verify:
         where = verify if isinstance(verify, str) else _default_bundle()
@@ -319,7 +302,7 @@ def _context(verify, cert) -> ssl.SSLContext:
             ctx = ssl.create_default_context(cafile=where)
     else:
         raise AssertionError("verification off is sent through requests")  # pragma: no cover
-    _tls12(ctx)
+    tls12(ctx)
     if cert:
         if isinstance(cert, tuple):
             ctx.load_cert_chain(cert[0], cert[1])

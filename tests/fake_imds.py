@@ -16,6 +16,7 @@ class FakeImds:
         self.requests = []
         self.script = []
         self.expires_in = 3600
+        self.on_request = None          # called on each request's arrival, before the answer
         imds = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -29,6 +30,8 @@ class FakeImds:
                 imds.requests.append({"path": url.path,
                                       "query": dict(urllib.parse.parse_qsl(url.query)),
                                       "metadata": self.headers.get("Metadata")})
+                if imds.on_request is not None:
+                    imds.on_request()
                 if imds.script:
                     status, body, headers = imds.script.pop(0)
                 else:

@@ -155,3 +155,60 @@ def test_one_tls_connection_for_reads_and_writes(emulator):
         assert transport.fallback_requests == 0
     finally:
         clients.close()
+
+
+# Holds the import of azure.core until the flag file exists (IMDS has the token request), 10 s at
+# most. It waits in the loader, not in find_spec: find_spec runs under the global import lock,
+# which would hold the head start's own imports too.
+IMPORT_GATE = '''
+import os, sys, time
+from importlib.machinery import PathFinder
+
+
+class _Held:
+    def __init__(self, loader):
+        self.loader = loader
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module):
+        flag, deadline = os.environ["GATE_FLAG"], time.monotonic() + 10
+        while not os.path.exists(flag) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        if not os.path.exists(flag):
+            sys.stderr.write("gate: azure.core imported before any token request\\n")
+        self.loader.exec_module(module)
+
+
+class _Gate:
+    def find_spec(self, name, path=None, target=None):
+        if name != "azure.core":
+            return None
+        spec = PathFinder.find_spec(name, path, target)
+        spec.loader = _Held(spec.loader)
+        return spec
+
+
+sys.meta_path.insert(0, _Gate())
+'''
+
+
+def test_token_request_leaves_before_azure_core_is_imported(cli, emulator, imds, tmp_path):
+    """The head start (imds.py): a boot asks IMDS before importing azure-core, so the token's
+    latency (tens of ms in ACI) hides behind the imports. Here azure-core's import is held until
+    IMDS has the request; a boot that asked only afterwards would wait out the gate and say so."""
+    env = _env(cli, imds)
+    args = ("-t", POOL_ID, "--member", "cg-app-1", "--ip", A)
+    assert _register(cli, env, *args).returncode == 0
+    (tmp_path / "sitecustomize.py").write_text(IMPORT_GATE)
+    flag = tmp_path / "asked"
+    imds.on_request = flag.touch
+    imds.requests.clear()
+    env.update(PYTHONPATH=str(tmp_path), GATE_FLAG=str(flag))
+    emulator.clear_log()
+    res = _register(cli, env, *args, "--", "true")
+    assert res.returncode == 0, res.stderr
+    assert "gate:" not in res.stderr, res.stderr
+    assert len(imds.requests) == 1                       # the head start was the one request
+    assert [e["method"] for e in emulator.log()] == ["GET"]

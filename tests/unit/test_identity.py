@@ -198,3 +198,60 @@ def test_other_credential_variables_select_default_azure_credential(monkeypatch,
     monkeypatch.setenv(variable, "prod" if variable == "AZURE_TOKEN_CREDENTIALS" else "x")
     cred = default_credential()
     assert type(cred).__name__ == "DefaultAzureCredential"
+
+
+# -- the head start (imds.py): the first request sent before azure-core is imported -------------
+
+def _head_start(authority, resource="https://management.azure.com", client_id=None):
+    from aci_ip_registrar import imds as wire
+    return wire.HeadStart(authority, wire.target(resource, client_id), 10.0)
+
+
+def test_head_start_is_the_credentials_first_attempt(imds):
+    early = _head_start(imds.authority)
+    early._thread.join(5)
+    assert len(imds.requests) == 1           # sent before anyone asked for a token
+    cred = ImdsCredential(imds.authority, head_start=early)
+    assert cred.get_token(SCOPE).token == "token-1"
+    assert len(imds.requests) == 1 and cred.requests == 1
+    assert cred.get_token(SCOPE).token == "token-1"     # cached, as without a head start
+    assert len(imds.requests) == 1
+
+
+def test_head_start_answer_goes_through_the_credentials_retries(imds):
+    imds.script = [(500, {"error": "busy"}, {"Retry-After": "0"})]
+    clock = Clock()
+    cred = ImdsCredential(imds.authority, clock=clock, sleep=clock.sleep,
+                          head_start=_head_start(imds.authority))
+    assert cred.get_token(SCOPE).token == "token-2"
+    assert len(imds.requests) == 2 and cred.requests == 2
+
+
+def test_head_start_failure_is_raised_where_the_request_would_have_failed():
+    authority = f"http://127.0.0.1:{closed_port()}"
+    cred = ImdsCredential(authority, head_start=_head_start(authority))
+    with pytest.raises(ImdsUnavailable, match="no managed identity endpoint"):
+        cred.get_token(SCOPE)
+    assert cred.requests == 1
+
+
+def test_head_start_for_another_request_is_not_taken(imds):
+    early = _head_start(imds.authority, resource="https://other.example")
+    early._thread.join(5)
+    cred = ImdsCredential(imds.authority, head_start=early)
+    assert cred.get_token(SCOPE).token == "token-2"     # its own request, not the early one
+    assert [r["query"]["resource"] for r in imds.requests] == \
+        ["https://other.example", "https://management.azure.com"]
+
+
+def test_no_head_start_when_the_environment_names_another_credential(monkeypatch, imds):
+    from aci_ip_registrar.imds import HeadStart
+    monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", imds.authority)
+    monkeypatch.setenv("AZURE_CLIENT_SECRET", "s")
+    assert HeadStart.for_environment("https://management.azure.com") is None
+    monkeypatch.delenv("AZURE_CLIENT_SECRET")
+    monkeypatch.setenv("AZURE_CLIENT_ID", "cid")
+    early = HeadStart.for_environment("https://management.azure.com")
+    early._thread.join(5)
+    [req] = imds.requests
+    assert req["query"]["client_id"] == "cid" and req["metadata"] == "true"
