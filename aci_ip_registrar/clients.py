@@ -27,17 +27,19 @@ class Clients:
         self.ca_bundle = ca_bundle
         self.poll_interval = poll_interval
         self._credential = credential
-        self._head_start = None
+        self._early_token = self._early_connection = None
         self._arm = None
         self._transport = None
         self._cache: Dict[Tuple[str, str], object] = {}
 
     def head_start(self) -> None:
-        """Send the first token request now, in a thread, while the caller goes on importing
-        (imds.py); the credential takes its answer as its first attempt."""
-        if self._credential is None and self._head_start is None:
-            from .imds import HeadStart
-            self._head_start = HeadStart.for_environment(self.arm_endpoint)
+        """Send the first token request and open the ARM connection now, in a thread, while the
+        caller goes on importing (headstart.py); the credential and the transport take them."""
+        from . import headstart
+        if self._credential is None:
+            self._early_token = headstart.token(self.arm_endpoint)
+        self._early_connection = headstart.connection(self.arm_endpoint, self.ca_bundle or True)
+        headstart.start([self._early_token, self._early_connection])
 
     @property
     def credential(self):
@@ -45,7 +47,7 @@ class Clients:
             from .identity import default_credential
             # AZURE_CLIENT_ID selects a user-assigned managed identity (read by the credential).
             try:
-                self._credential = default_credential(self._head_start)
+                self._credential = default_credential(self._early_token)
             except (ValueError, OSError) as exc:
                 # EnvironmentCredential loads AZURE_CLIENT_CERTIFICATE_PATH when constructed.
                 path = os.environ.get("AZURE_CLIENT_CERTIFICATE_PATH", "")
@@ -58,6 +60,9 @@ class Clients:
         if self._transport is None:
             from .transport import HttpClientTransport
             self._transport = HttpClientTransport(connection_verify=self.ca_bundle or True)
+            if self._early_connection is not None:
+                self._transport.expect(self.arm_endpoint, self._early_connection)
+                self._early_connection = None
         return self._transport
 
     @property
@@ -106,6 +111,9 @@ class Clients:
                 log.debug("client close failed", exc_info=True)
         self._cache.clear()
         self._arm = self._transport = None
+        if self._early_connection is not None:       # never used: no ARM call was made
+            self._early_connection.discard()
+            self._early_connection = None
         close = getattr(self._credential, "close", None)
         if close:
             try:

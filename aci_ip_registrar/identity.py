@@ -11,7 +11,7 @@ another credential (service principal, workload identity, the App Service form) 
 decision to DefaultAzureCredential, as before.
 
 The wire itself is in imds.py (standard library only), so that a boot can send the first token
-request before azure-core is imported (imds.HeadStart); the credential takes that answer as its
+request before azure-core is imported (headstart.py); the credential takes that answer as its
 first attempt.
 
 Kept from azure-identity's ImdsCredential: the token cached per resource and refreshed 5 minutes
@@ -58,7 +58,7 @@ class ImdsCredential:
                  max_delay: float = 60.0, probe_timeout: float = imds.PROBE_TIMEOUT,
                  timeout: float = imds.TIMEOUT, clock: Callable[[], float] = time.time,
                  sleep: Callable[[float], None] = time.sleep,
-                 head_start: Optional[imds.HeadStart] = None):
+                 head_start=None):
         declared = authority is not None
         self.authority = (authority or IMDS_AUTHORITY).rstrip("/")
         self.client_id = client_id or None
@@ -68,7 +68,7 @@ class ImdsCredential:
         # then too); the default link-local one is tried with the probe's short timeout.
         self.connect_timeout = timeout if declared else probe_timeout
         self.clock, self.sleep = clock, sleep
-        self.head_start = head_start      # the first request, already on its way
+        self.head_start = head_start      # headstart.TokenStart: the first request, on its way
         self.requests = 0
         self._answered = False
         self._cache: Dict[str, Tuple[str, int, Optional[int]]] = {}
@@ -242,10 +242,10 @@ class ImdsThenDefault:
             self._fallback.close()
 
 
-def default_credential(head_start: Optional[imds.HeadStart] = None):
+def default_credential(head_start=None):
     """The credential for this environment: IMDS directly when nothing else is configured,
     else DefaultAzureCredential (AZURE_CLIENT_ID picks the user-assigned identity either way).
-    `head_start`: the first token request, started earlier (imds.HeadStart.for_environment)."""
+    `head_start`: the first token request, started earlier (headstart.token)."""
     if uses_other_credential():
         return _default_azure_credential()
     return ImdsThenDefault(ImdsCredential.from_environment(head_start=head_start))

@@ -1,17 +1,10 @@
-"""IMDS on the wire, standard library only, and the boot's head start on it.
-
-A no-op boot spends most of its time importing azure-core; its one slow network step in Azure is
-the managed-identity token (IMDS in ACI can take tens of milliseconds, more on a cold start). So a
-boot starts that request in a thread before the imports (`HeadStart`), and the credential
-(identity.py) takes its answer as its own first attempt: the same request, the same retries
-and errors afterwards, only sent earlier. Importing nothing beyond the standard library here is
-the point; the credential's logic (cache, retries, refusals, fallback) stays in identity.py.
-"""
+"""IMDS on the wire, standard library only, so that a boot can send the first token request
+before azure-core is imported (headstart.py). The credential's logic (cache, retries, refusals,
+fallback) is in identity.py."""
 from __future__ import annotations
 
 import http.client
 import os
-import threading
 from typing import Dict, Optional, Tuple
 from urllib.parse import urlencode, urlsplit
 
@@ -63,44 +56,3 @@ def get(authority: str, path: str, connect_timeout: float, timeout: float) -> An
         return response.status, {k.lower(): v for k, v in response.getheaders()}, body
     finally:
         conn.close()
-
-
-class HeadStart:
-    """The first token request for `resource`, sent now in a daemon thread. `answer()` waits
-    for it and returns it, or raises what the request raised, once; None when it was for
-    another request than the caller's."""
-
-    def __init__(self, authority: str, path: str, connect_timeout: float,
-                 timeout: float = TIMEOUT):
-        self.authority, self.path = authority, path
-        self._answer: Optional[Answer] = None
-        self._error: Optional[BaseException] = None
-        self._taken = False
-        self._thread = threading.Thread(target=self._run, name="imds-head-start", daemon=True,
-                                        args=(connect_timeout, timeout))
-        self._thread.start()
-
-    @classmethod
-    def for_environment(cls, resource: str) -> Optional["HeadStart"]:
-        """The request ImdsCredential.from_environment() would send first, or None when the
-        environment selects another credential."""
-        if uses_other_credential():
-            return None
-        authority, client_id = from_environment()
-        return cls((authority or IMDS_AUTHORITY).rstrip("/"), target(resource, client_id),
-                   TIMEOUT if authority else PROBE_TIMEOUT)
-
-    def _run(self, connect_timeout: float, timeout: float) -> None:
-        try:
-            self._answer = get(self.authority, self.path, connect_timeout, timeout)
-        except BaseException as exc:      # handed to the credential, raised there
-            self._error = exc
-
-    def answer(self, authority: str, path: str) -> Optional[Answer]:
-        if self._taken or (authority, path) != (self.authority, self.path):
-            return None
-        self._taken = True
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._answer

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import http.client
 import logging
-import os
 import select
 import socket
 import ssl
@@ -47,7 +46,7 @@ from azure.core.pipeline.transport import HttpTransport
 from azure.core.rest._http_response_impl import HttpResponseImpl
 from azure.core.utils import case_insensitive_dict
 
-from .tls import ca_context, tls12
+from . import tls
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +91,7 @@ class HttpClientTransport(HttpTransport):
         self.connection_config = ConnectionConfiguration(**kwargs)
         self._idle: Dict[tuple, List[_Connection]] = {}
         self._contexts: Dict[tuple, ssl.SSLContext] = {}
+        self._early: Dict[tuple, Any] = {}   # key -> headstart.Early: a first connection
         self._lock = threading.Lock()
         self._fallback = None
         self._opened = self._closed = False
@@ -119,7 +119,10 @@ class HttpClientTransport(HttpTransport):
         with self._lock:
             idle, self._idle = self._idle, {}
             fallback, self._fallback = self._fallback, None
+            early, self._early = list(self._early.values()), {}
             self._closed = self._opened
+        for step in early:
+            step.discard()
         for conns in idle.values():
             for c in conns:
                 c.conn.close()
@@ -175,7 +178,7 @@ class HttpClientTransport(HttpTransport):
             return f"scheme {scheme!r}"
         if not url.isascii() or any(ch <= " " or ch == "\x7f" for ch in url):
             return "URL needs requoting"
-        if self.use_env_settings and _env_proxy(scheme):
+        if self.use_env_settings and tls.env_proxy(scheme):
             return "proxy from the environment"
         if not kwargs.get("connection_verify", self.connection_config.verify):
             return "verification off"     # no TLS-off code here (tests/integration/test_hygiene)
@@ -241,17 +244,36 @@ class HttpClientTransport(HttpTransport):
                 conn.conn.close()
         return self._connect(key, parts, connect_timeout)
 
-    def _connect(self, key, parts, connect_timeout) -> _Connection:
-        scheme, host, port, tls = key
+    def expect(self, url: str, early) -> None:
+        """`early` (headstart.py) opens the first connection to `url`'s host with this
+        transport's own settings: _connect takes it instead of opening one."""
+        cfg = self.connection_config
         try:
-            if scheme == "https":
+            parts = urlsplit(url)
+            key = (parts.scheme.lower(), parts.hostname, parts.port,
+                   self._tls_key(cfg.verify, cfg.cert))
+        except (OSError, ValueError):      # send() meets the same problem and reports it
+            early.discard()
+            return
+        with self._lock:
+            self._early[key] = early
+
+    def _connect(self, key, parts, connect_timeout) -> _Connection:
+        scheme, host, port, tls_key = key
+        with self._lock:
+            early = self._early.pop(key, None)
+        try:
+            if early is not None:
+                conn = early.result()
+            elif scheme == "https":
                 conn = http.client.HTTPSConnection(host, port, timeout=connect_timeout,
-                                                   context=self._contexts[tls],
+                                                   context=self._contexts[tls_key],
                                                    blocksize=BLOCK_SIZE)
             else:
                 conn = http.client.HTTPConnection(host, port, timeout=connect_timeout,
                                                   blocksize=BLOCK_SIZE)
-            conn.connect()
+            if early is None:
+                conn.connect()
         except (socket.timeout, TimeoutError) as exc:
             raise ServiceRequestTimeoutError(_text("connect timed out", parts, exc),
                                              error=exc) from exc
@@ -274,58 +296,11 @@ class HttpClientTransport(HttpTransport):
     # -- TLS ----------------------------------------------------------------------------------------
     def _tls_key(self, verify, cert) -> tuple:
         """The SSL context for these settings, made once; returns its key."""
-        if verify is True and self.use_env_settings:
-            verify = os.environ.get("REQUESTS_CA_BUNDLE") or \
-                os.environ.get("CURL_CA_BUNDLE") or True
-        key = (verify if isinstance(verify, (bool, str)) else bool(verify),
-               tuple(cert) if isinstance(cert, (list, tuple)) else cert)
+        key = tls.key(verify, cert, self.use_env_settings)
         with self._lock:
             if key not in self._contexts:
-                self._contexts[key] = _context(*key)
+                self._contexts[key] = tls.context(*key)
         return key
-
-
-def _context(verify, cert) -> ssl.SSLContext:
-    if verify:
-        where = verify if isinstance(verify, str) else _default_bundle()
-        if not where or not os.path.exists(where):
-            # requests raises this OSError (not wrapped by azure-core) for a missing bundle.
-            raise OSError(f"Could not find a suitable TLS CA certificate bundle, invalid path: "
-                          f"{where}")
-        if where == _SYSTEM:
-            ctx = ssl.create_default_context()
-        elif os.path.isdir(where):
-            ctx = ssl.create_default_context(capath=where)
-        elif not cert:
-            return ca_context(where)
-        else:
-            ctx = ssl.create_default_context(cafile=where)
-    else:
-        raise AssertionError("verification off is sent through requests")  # pragma: no cover
-    tls12(ctx)
-    if cert:
-        if isinstance(cert, tuple):
-            ctx.load_cert_chain(cert[0], cert[1])
-        else:
-            ctx.load_cert_chain(cert)
-    return ctx
-
-
-_SYSTEM = "<system>"
-
-
-def _default_bundle() -> str:
-    """requests' default: certifi's bundle (the system store when certifi is absent)."""
-    try:
-        import certifi
-    except ImportError:
-        return _SYSTEM
-    return certifi.where()
-
-
-def _env_proxy(scheme: str) -> bool:
-    names = {f"{scheme}_proxy", "all_proxy"}
-    return any(value and name.lower() in names for name, value in os.environ.items())
 
 
 def _text(what: str, parts, exc: BaseException) -> str:

@@ -203,13 +203,15 @@ def test_other_credential_variables_select_default_azure_credential(monkeypatch,
 # -- the head start (imds.py): the first request sent before azure-core is imported -------------
 
 def _head_start(authority, resource="https://management.azure.com", client_id=None):
-    from aci_ip_registrar import imds as wire
-    return wire.HeadStart(authority, wire.target(resource, client_id), 10.0)
+    from aci_ip_registrar import headstart, imds as wire
+    early = headstart.TokenStart(authority, wire.target(resource, client_id), 10.0)
+    headstart.start([early])
+    return early
 
 
 def test_head_start_is_the_credentials_first_attempt(imds):
     early = _head_start(imds.authority)
-    early._thread.join(5)
+    early.result()
     assert len(imds.requests) == 1           # sent before anyone asked for a token
     cred = ImdsCredential(imds.authority, head_start=early)
     assert cred.get_token(SCOPE).token == "token-1"
@@ -237,7 +239,7 @@ def test_head_start_failure_is_raised_where_the_request_would_have_failed():
 
 def test_head_start_for_another_request_is_not_taken(imds):
     early = _head_start(imds.authority, resource="https://other.example")
-    early._thread.join(5)
+    early.result()
     cred = ImdsCredential(imds.authority, head_start=early)
     assert cred.get_token(SCOPE).token == "token-2"     # its own request, not the early one
     assert [r["query"]["resource"] for r in imds.requests] == \
@@ -245,13 +247,14 @@ def test_head_start_for_another_request_is_not_taken(imds):
 
 
 def test_no_head_start_when_the_environment_names_another_credential(monkeypatch, imds):
-    from aci_ip_registrar.imds import HeadStart
+    from aci_ip_registrar import headstart
     monkeypatch.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", imds.authority)
     monkeypatch.setenv("AZURE_CLIENT_SECRET", "s")
-    assert HeadStart.for_environment("https://management.azure.com") is None
+    assert headstart.token("https://management.azure.com") is None
     monkeypatch.delenv("AZURE_CLIENT_SECRET")
     monkeypatch.setenv("AZURE_CLIENT_ID", "cid")
-    early = HeadStart.for_environment("https://management.azure.com")
-    early._thread.join(5)
+    early = headstart.token("https://management.azure.com")
+    headstart.start([early])
+    early.result()
     [req] = imds.requests
     assert req["query"]["client_id"] == "cid" and req["metadata"] == "true"

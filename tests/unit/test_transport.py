@@ -423,3 +423,53 @@ def test_only_an_idempotent_request_is_resent_after_a_stale_connection(server, m
     time.sleep(0.1)
     with pytest.raises(ServiceResponseError):
         send(t, server.url + "/echo", "PUT", json={"a": 1})
+
+
+# -- the boot's head start (headstart.py): a first connection opened before the transport exists ---
+def _early(url, verify):
+    from aci_ip_registrar import headstart
+    early = headstart.connection(url, verify)
+    headstart.start([early])
+    return early
+
+
+def test_the_head_start_connection_is_the_transports_first(server):
+    before = server.connections
+    early = _early(server.url, str(server.ca))
+    early.result()
+    assert server.connections - before == 1          # open before the transport was made
+    t = HttpClientTransport(connection_verify=str(server.ca))
+    t.expect(server.url, early)
+    for _ in range(3):
+        assert send(t, server.url + "/json").json() == DOC
+    assert server.connections - before == 1 and t.connections_opened == 1
+    t.close()
+
+
+def test_a_failed_head_start_connection_fails_as_a_connection_would(server, other_ca):
+    early = _early(server.url, other_ca)              # the server's CA is not this one
+    t = HttpClientTransport(connection_verify=other_ca)
+    t.expect(server.url, early)
+    with pytest.raises(ServiceRequestError) as info:
+        send(t, server.url + "/json")
+    assert type(info.value) is ServiceRequestError
+    assert "TLS verification failed" in translate(info.value, "t").message
+
+
+def test_a_head_start_connection_to_another_host_or_settings_is_not_taken(server, other_ca):
+    early = _early(server.url, str(server.ca))
+    early.result()
+    t = HttpClientTransport(connection_verify=str(server.ca))
+    t.expect("https://localhost:1", early)           # another host: never checked out
+    before = server.connections
+    assert send(t, server.url + "/json").json() == DOC
+    assert server.connections - before == 1           # its own connection
+    t.close()                                          # closes the unused early one
+
+
+def test_no_head_start_connection_through_a_proxy(server, monkeypatch):
+    from aci_ip_registrar import headstart
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    assert headstart.connection(server.url, str(server.ca)) is None
+    monkeypatch.delenv("HTTPS_PROXY")
+    assert headstart.connection("http://127.0.0.1:9", True) is None
