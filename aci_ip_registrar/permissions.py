@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import shlex
 from functools import lru_cache
 from typing import Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
@@ -359,6 +358,7 @@ def render_check(verdict: Verdict, failure: Optional[RegistrarError], fmt: str) 
 def render_roles(role: dict, grants: List[dict], assignee: Optional[str], fmt: str) -> str:
     if fmt == "json":
         return json.dumps({"role": role, "assignments": grants}, indent=2)
+    import shlex      # only `roles` prints shell commands
     who = shlex.quote(assignee) if assignee else '"$PRINCIPAL_ID"'
     lines = ["# The custom role (save as role.json; az role definition create "
              "--role-definition @role.json):",
