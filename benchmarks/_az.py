@@ -36,9 +36,11 @@ def _venv_python(venv: Path) -> Path:
 
 
 def _pip(venv: Path, *args: str, log: Path) -> bool:
+    # A PYTHONPATH holding a source tree would make pip see that tree's package as installed.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     with open(log, "ab") as fh:
         proc = subprocess.run([str(_venv_python(venv)), "-m", "pip", "--disable-pip-version-check",
-                               "-q", *args], stdout=fh, stderr=subprocess.STDOUT)
+                               "-q", *args], stdout=fh, stderr=subprocess.STDOUT, env=env)
     return proc.returncode == 0
 
 
@@ -74,12 +76,13 @@ def tree_hash() -> str:
 
 def ensure_size_venv(log) -> Tuple[Optional[Path], str]:
     """benchmarks/.size-venv: `pip install <this project>` into a fresh venv (not editable), kept
-    until pyproject.toml or the package's sources change."""
+    until pyproject.toml or the package's sources change. Its size is the size row, and its
+    interpreter the one every series is measured with by default (the form users run)."""
     stamp = SIZE_VENV / ".bench-ok"
     want = tree_hash()
     if stamp.exists() and stamp.read_text().strip() == want:
         return SIZE_VENV, "cached"
-    log(f"installing the package into {SIZE_VENV} to measure its installed size")
+    log(f"installing the package into {SIZE_VENV} (not editable): the measured install")
     _new_venv(SIZE_VENV)
     # Built from a copy: setuptools writes *.egg-info next to the sources it builds.
     with tempfile.TemporaryDirectory(prefix="bench-size-src-") as tmp:

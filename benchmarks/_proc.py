@@ -50,10 +50,10 @@ def base_env(extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
     return env
 
 
-def registrar_cmd() -> List[str]:
-    """The console script next to this interpreter (as a user runs it), else python -m."""
-    script = Path(sys.executable).with_name("aci-ip-registrar")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "aci_ip_registrar"]
+def registrar_cmd(python: str) -> List[str]:
+    """The console script next to the measured interpreter (as a user runs it), else python -m."""
+    script = Path(python).with_name("aci-ip-registrar")
+    return [str(script)] if script.exists() else [python, "-m", "aci_ip_registrar"]
 
 
 @dataclass

@@ -24,7 +24,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
@@ -34,7 +33,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "tests"))  # the shared seed builder (tests/seeds.py)
 
 import _analysis as A  # noqa: E402
-from _az import (AZ_VENV, AzCli, az_version, ensure_az_venv,  # noqa: E402
+from _az import (AZ_VENV, SIZE_VENV, AzCli, az_version, ensure_az_venv,  # noqa: E402
                  ensure_size_venv, installed_size, tree_hash)
 from _imds import imds_env  # noqa: E402
 from _proc import DATE, STAMP, Proc, base_env, registrar_cmd, run, self_check  # noqa: E402
@@ -60,7 +59,7 @@ def log(msg: str) -> None:
 
 
 # -- the machine ----------------------------------------------------------------------------------
-def machine() -> Dict[str, Any]:
+def machine(packages: Dict[str, Optional[str]]) -> Dict[str, Any]:
     cpu = None
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -75,12 +74,6 @@ def machine() -> Dict[str, Any]:
         ram = round(kb / 2**20, 1)
     except (OSError, AttributeError):
         pass
-    versions = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = None
     commit = None
     try:
         commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
@@ -97,7 +90,7 @@ def machine() -> Dict[str, Any]:
     return {"cpu": cpu or platform.processor(), "cores": os.cpu_count(), "ram_gib": ram,
             "os": f"{platform.system()} {platform.release()}",
             "python": platform.python_version(), "python_executable": sys.executable,
-            "packages": versions, "git_commit": commit, "package_uncommitted_changes": dirty,
+            "packages": packages, "git_commit": commit, "package_uncommitted_changes": dirty,
             "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
@@ -121,6 +114,57 @@ def can_unshare() -> bool:
                               capture_output=True, timeout=10).returncode == 0
     except (OSError, subprocess.SubprocessError):
         return False
+
+
+# -- the measured interpreter ----------------------------------------------------------------------
+# An editable install's .pth imports setuptools' finder (pathlib, re, importlib.util, ...) at every
+# interpreter start, which the stdlib limit pays and the registrar mostly would anyway: an editable
+# venv flatters the ratios. Users run a normal install, so that is measured by default.
+PROBE = HERE / "_probe.py"
+
+
+def measured_python(a, prep: Dict[str, Any]) -> Optional[str]:
+    if a.interpreter == "current":
+        return sys.executable
+    venv = (prep.get("size") or {}).get("path")
+    return str(Path(venv) / "bin" / "python") if venv else None
+
+
+def _shown(path: str) -> str:
+    try:
+        return str(Path(path).relative_to(ROOT))
+    except ValueError:
+        return path
+
+
+def measured_with(a, py: str, env: Dict[str, str], prep: Dict[str, Any]) -> Dict[str, Any]:
+    """What the series ran with, as the measured interpreter reports it."""
+    got = subprocess.run([py, str(PROBE), *PACKAGES], env=env, capture_output=True, text=True,
+                         timeout=120)
+    if got.returncode != 0:
+        return {"interpreter": a.interpreter, "python": py, "error": got.stderr[-600:]}
+    info = json.loads(got.stdout)
+    install = {True: "editable", False: "pip install . (not editable)",
+               None: "not installed"}[info.pop("editable")]
+    out = {"interpreter": a.interpreter, **info, "install": install,
+           "pythonpath": os.environ.get("PYTHONPATH")}
+    if a.interpreter == "installed":
+        stamp = SIZE_VENV / ".bench-ok"
+        out.update(venv=_shown(info["prefix"]), built=(prep.get("size") or {}).get("how"),
+                   source_hash=stamp.read_text().strip() if stamp.exists() else None,
+                   from_venv=info["package_file"].startswith(info["prefix"] + os.sep))
+    else:
+        out["note"] = ("the running interpreter (--interpreter current, the default with --tiny "
+                       "to keep CI fast): an editable install pays setuptools' editable finder "
+                       "at every start")
+    return out
+
+
+def measured_line(mw: Dict[str, Any]) -> str:
+    where = _shown(mw.get("python") or "?")
+    if mw.get("interpreter") == "current":
+        where += ", the running interpreter"
+    return f"measured with: {mw.get('install', 'unknown install')} ({where})"
 
 
 # -- the seed ---------------------------------------------------------------------------------------
@@ -219,9 +263,9 @@ def timeline(ok: List[Dict[str, Any]]) -> Optional[List[Dict[str, Any]]]:
     return rows
 
 
-def floor_series(key: str, modules, env) -> Series:
+def floor_series(key: str, modules, env, py: str) -> Series:
     code = f"import {', '.join(modules)}; import os; os.execv({DATE!r}, {STAMP!r})"
-    argv = [sys.executable, "-c", code]
+    argv = [py, "-c", code]
 
     def one(_i: int) -> Dict[str, Any]:
         return sample_from(run(argv, env, timeout=120))
@@ -229,9 +273,9 @@ def floor_series(key: str, modules, env) -> Series:
                   one, f'python -c "import {", ".join(modules)}"')
 
 
-def registrar_argv(targets: List[str], member: str, ip: str, extra=(), command=True,
+def registrar_argv(py: str, targets: List[str], member: str, ip: str, extra=(), command=True,
                    cmd: Optional[List[str]] = None) -> List[str]:
-    argv = (cmd or registrar_cmd()) + ["register"]
+    argv = (cmd or registrar_cmd(py)) + ["register"]
     for t in targets:
         argv += ["-t", t]
     argv += ["--member", member, "--ip", ip, *extra]
@@ -240,12 +284,12 @@ def registrar_argv(targets: List[str], member: str, ip: str, extra=(), command=T
     return argv
 
 
-def registrar_series(key: str, label: str, emu, env, targets: List[str], member: str,
+def registrar_series(key: str, label: str, emu, env, py: str, targets: List[str], member: str,
                      ip_for: Callable[[int], str], extra=(), cmd: Optional[List[str]] = None,
                      shown_cmd: str = "aci-ip-registrar", cwd: Optional[str] = None) -> Series:
     def one(i: int) -> Dict[str, Any]:
         emu.clear_log()
-        res = run(registrar_argv(targets, member, ip_for(i), extra=extra, cmd=cmd), env,
+        res = run(registrar_argv(py, targets, member, ip_for(i), extra=extra, cmd=cmd), env,
                   timeout=180, cwd=cwd)
         return sample_from(res, emu)
     shown = " ".join([f"{shown_cmd} register"] + [f"-t {t.split('/providers/')[1]}"
@@ -257,14 +301,14 @@ def registrar_series(key: str, label: str, emu, env, targets: List[str], member:
 REFERENCE = HERE / "reference_boot.py"
 
 
-def limit_series(key: str, label: str, emu, env, resource_ids: List[str], ip: str,
+def limit_series(key: str, label: str, emu, env, py: str, resource_ids: List[str], ip: str,
                  perm_scopes: Optional[List[str]] = None) -> Series:
     """The stdlib reference: one token, one GET per resource over one TLS connection, exec. With
     perm_scopes, the limit of a run that would write: the IP must be absent, and the permission
     reads of those scopes follow on the same connection."""
     opts = ["--absent"] + [x for sc in perm_scopes for x in ("--perm", sc)] \
         if perm_scopes is not None else []
-    argv = [sys.executable, str(REFERENCE), *opts, ip, *resource_ids, "--", *STAMP]
+    argv = [py, str(REFERENCE), *opts, ip, *resource_ids, "--", *STAMP]
 
     def one(_i: int) -> Dict[str, Any]:
         emu.clear_log()
@@ -276,11 +320,11 @@ def limit_series(key: str, label: str, emu, env, resource_ids: List[str], ip: st
                   + " -- date +%s.%N")
 
 
-def dry_run_reads(emu, env, targets: List[str], member: str, ip: str):
+def dry_run_reads(emu, env, py: str, targets: List[str], member: str, ip: str):
     """The resources and the permission scopes one (unmeasured) dry run reads, from the
     emulator's log, so the dry run's limit makes exactly its requests."""
     emu.clear_log()
-    r = run(registrar_argv(targets, member, ip, extra=("--dry-run",)), env, timeout=180)
+    r = run(registrar_argv(py, targets, member, ip, extra=("--dry-run",)), env, timeout=180)
     if r.code != 0:
         log(f"setup dry run failed: {r.tail()}")
         return None
@@ -355,7 +399,7 @@ IMPORT_STEPS = ("azure.core", "azure.core.pipeline.transport", "click", "aci_ip_
                 "azure.mgmt.network", "azure.mgmt.privatedns")
 
 
-def import_steps_view(env) -> Dict[str, Any]:
+def import_steps_view(env, py: str) -> Dict[str, Any]:
     """One interpreter imports the registrar's dependencies one after the other and records its
     peak RSS and the clock after each: what the memory and the start-up are made of."""
     code = ("import json, resource, sys, time; t0 = time.perf_counter(); out = [['python', "
@@ -366,7 +410,7 @@ def import_steps_view(env) -> Dict[str, Any]:
             "print(json.dumps(out))")
     rows = []
     for _ in range(3):
-        res = run([sys.executable, "-c", code], env, timeout=120)
+        res = run([py, "-c", code], env, timeout=120)
         if res.code != 0:
             return {"error": res.tail()}
         rows.append(json.loads(res.stdout.strip().splitlines()[-1]))
@@ -389,9 +433,9 @@ WATCHED = ("azure.core", "azure.mgmt.core", "azure.mgmt.network", "azure.mgmt.pr
            "asyncio", "requests", "urllib3")
 
 
-def importtime_view(emu, env, targets, member, ip) -> Dict[str, Any]:
-    argv = registrar_argv(targets, member, ip)
-    argv = [sys.executable, "-X", "importtime"] + (argv[1:] if argv[0] == sys.executable else argv)
+def importtime_view(emu, env, py: str, targets, member, ip) -> Dict[str, Any]:
+    argv = registrar_argv(py, targets, member, ip)
+    argv = [py, "-X", "importtime"] + (argv[1:] if argv[0] == py else argv)
     emu.clear_log()
     res = run(argv, env, timeout=180)
     out = A.importtime(res.stderr)
@@ -404,13 +448,13 @@ def importtime_view(emu, env, targets, member, ip) -> Dict[str, Any]:
     return out
 
 
-def profile_view(emu, env, targets, member, ip) -> Dict[str, Any]:
+def profile_view(emu, env, py: str, targets, member, ip) -> Dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         prof = os.path.join(tmp, "boot.prof")
-        argv = registrar_argv(targets, member, ip, command=False)
-        script = argv[0] if argv[0] != sys.executable else None
-        argv = ([sys.executable, "-m", "cProfile", "-o", prof, script] + argv[1:] if script
-                else [sys.executable, "-m", "cProfile", "-o", prof, "-m"] + argv[2:])
+        argv = registrar_argv(py, targets, member, ip, command=False)
+        script = argv[0] if argv[0] != py else None
+        argv = ([py, "-m", "cProfile", "-o", prof, script] + argv[1:] if script
+                else [py, "-m", "cProfile", "-o", prof, "-m"] + argv[2:])
         emu.clear_log()
         res = run(argv, env, timeout=180)
         if res.code != 0 or not os.path.exists(prof):
@@ -453,7 +497,7 @@ def connect_audit(argvs: Dict[str, List[str]], env) -> Dict[str, Any]:
 
 
 # -- the fleet ------------------------------------------------------------------------------------------
-def fleet(n: int, op_duration: float, retry_after: float, timeout: float,
+def fleet(py: str, n: int, op_duration: float, retry_after: float, timeout: float,
           gateway_tags: Optional[Dict[str, str]] = None, while_busy: str = "wait") -> Dict[str, Any]:
     """N registrars started together against one pool of the seed's gateway (which carries two
     tags of its own; gateway_tags replaces them)."""
@@ -471,7 +515,7 @@ def fleet(n: int, op_duration: float, retry_after: float, timeout: float,
         emu.clear_log()
         t0 = time.time()
         extra = ("--output", "json", "--while-busy", while_busy)
-        procs = {m: Proc(registrar_argv([seeds.POOL_ID], m, ip, extra=extra), env)
+        procs = {m: Proc(registrar_argv(py, [seeds.POOL_ID], m, ip, extra=extra), env)
                  for m, ip in members.items()}
         spawned = time.time() - t0
         results = {m: p.wait(timeout) for m, p in procs.items()}
@@ -662,7 +706,8 @@ def table(res: Dict[str, Any]) -> str:
              + ("loopback-only namespace (unshare -n)" if res["network"]["isolated"]
                 else "host (only 127.0.0.1 used)")
              + (f"; commit {m['git_commit']}" if m.get("git_commit") else "")
-             + (" + uncommitted changes" if m.get("package_uncommitted_changes") else ""), ""]
+             + (" + uncommitted changes" if m.get("package_uncommitted_changes") else "")
+             + "; " + measured_line(res.get("measured_with") or {}), ""]
     if res.get("package_changed_during_run"):
         lines += ["**WARNING: the package's sources changed during this run.**", ""]
     def median(key):
@@ -828,6 +873,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--az-runs", type=int, default=None, help="runs of the Azure CLI script "
                    "(default: --runs)")
     p.add_argument("--no-size", action="store_true", help="skip the installed-size measurement")
+    p.add_argument("--interpreter", choices=("installed", "current"), default=None,
+                   help="measure with benchmarks/.size-venv (pip install . of the working tree, "
+                        "not editable, built before the run) or with the interpreter running "
+                        "this script (default: installed; current with --tiny)")
     p.add_argument("--baseline", default=None, metavar="GIT_REF",
                    help="also measure the registrar as committed at GIT_REF ('today'; default "
                         "main, none with --tiny; '' for none)")
@@ -866,6 +915,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         a.fleet = "3" if a.tiny else "10,25,50"
     if a.tiny:
         a.no_size = True
+    if a.interpreter is None:
+        a.interpreter = "current" if a.tiny else "installed"
     if a.baseline is None:
         a.baseline = "" if a.tiny else "main"
     if a.isolate is None:
@@ -884,7 +935,7 @@ def prepare(a) -> Dict[str, Any]:
     if a.with_az:
         az, how = ensure_az_venv(log)
         prep["az"] = {"path": str(az) if az else None, "how": how}
-    if not a.no_size:
+    if a.interpreter == "installed" or not a.no_size:
         venv, how = ensure_size_venv(log)
         prep["size"] = {"path": str(venv) if venv else None, "how": how}
     return prep
@@ -923,14 +974,32 @@ def wait_quiet(limit: float, max_wait: float = 900.0) -> float:
 def measure(a, prep: Dict[str, Any], isolated_by: Optional[str]) -> int:
     from aci_ip_registrar.emulator import Emulator
     seeds = ids()
+    py = measured_python(a, prep)
+    if py is None:
+        log(f"no installed venv to measure with ({(prep.get('size') or {}).get('how')}); "
+            "--interpreter current measures with the running interpreter")
+        return 1
+    if a.interpreter == "installed":
+        # Measured processes import the installed package, not a PYTHONPATH copy (this
+        # process's own sys.path is already set).
+        os.environ.pop("PYTHONPATH", None)
+    env0 = base_env()
+    mw = measured_with(a, py, env0, prep)
+    if "error" in mw or mw.get("from_venv") is False:
+        log(f"the measured interpreter does not import the installed package: {mw}")
+        return 1
+    log(measured_line(mw))
     waited = wait_quiet(a.quiet_load) if a.quiet_load else 0.0
     started = time.time()
     source_at_start = tree_hash()
+    if a.interpreter == "installed":
+        mw["matches_working_tree"] = mw["source_hash"] == source_at_start
     res: Dict[str, Any] = {
         "schema": SCHEMA,
         "command": "python benchmarks/run.py " + " ".join(
             x for x in sys.argv[1:] if x != "--in-netns"),
-        "machine": machine(), "network": network_state(isolated_by),
+        "measured_with": mw,
+        "machine": machine(mw["packages"]), "network": network_state(isolated_by),
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "waited_for_quiet_s": waited,
         "config": {"runs": a.runs, "warmup": a.warmup, "az_runs": a.az_runs if a.with_az else 0,
@@ -942,9 +1011,8 @@ def measure(a, prep: Dict[str, Any], isolated_by: Optional[str]) -> int:
                                                "(1/90 to 1/180); Retry-After 0.1 s vs ~10 s"
                                       if (a.fleet_op_duration, a.fleet_retry_after) == (0.5, 0.1)
                                       else "custom"},
-                   "tiny": a.tiny},
+                   "tiny": a.tiny, "interpreter": a.interpreter},
     }
-    env0 = base_env()
     res["rss_method"] = self_check(env0)
     res["rss_method"]["how"] = ("peak RSS is ru_maxrss from os.wait4() on the measured process; "
                                 "Linux carries it across exec, so it is the Python process's peak")
@@ -965,7 +1033,7 @@ def measure(a, prep: Dict[str, Any], isolated_by: Optional[str]) -> int:
         env = base_env(imds_env(emu))
         res["identity_form"] = ("IMDS (AZURE_POD_IDENTITY_AUTHORITY_HOST, the emulator's own "
                                 "IMDS route)")
-        series: List[Series] = [floor_series(k, m, env0) for k, m in FLOORS.items()]
+        series: List[Series] = [floor_series(k, m, env0, py) for k, m in FLOORS.items()]
         targets = {"pool": [pool], "dns": [rec["noop-dns"]], "pool+dns": [pool, rec["noop"]]}
         reads = {"pool": [seeds.GW_ID], "dns": [rec["noop-dns"]],
                  "pool+dns": [seeds.GW_ID, rec["noop"]]}
@@ -977,7 +1045,7 @@ def measure(a, prep: Dict[str, Any], isolated_by: Optional[str]) -> int:
         setups = [(targets[c], *noop_members[c]) for c in CONFIGS] + \
                  [(dry_targets[c], m, f"10.0.8.{n}") for c, (m, n) in dry_members.items()]
         for tg, member, ip in setups:
-            r = run(registrar_argv(tg, member, ip), env, timeout=180)
+            r = run(registrar_argv(py, tg, member, ip), env, timeout=180)
             if r.code != 0:
                 log(f"setup registration failed: {r.tail()}")
                 return 1
@@ -987,7 +1055,7 @@ def measure(a, prep: Dict[str, Any], isolated_by: Optional[str]) -> int:
         dry_ip = "10.0.9.1"
         dry_reads = {}
         for cfg in CONFIGS:
-            got = dry_run_reads(emu, env, dry_targets[cfg], dry_members[cfg][0], dry_ip)
+            got = dry_run_reads(emu, env, py, dry_targets[cfg], dry_members[cfg][0], dry_ip)
             if got is None:
                 return 1
             dry_reads[cfg] = got
@@ -996,50 +1064,51 @@ def measure(a, prep: Dict[str, Any], isolated_by: Optional[str]) -> int:
         for cfg in CONFIGS:
             member, ip = noop_members[cfg]
             series.append(limit_series(f"limit:{cfg}", f"stdlib limit: token + GET per resource, "
-                                       f"{cfg}", emu, env, reads[cfg], ip))
+                                       f"{cfg}", emu, env, py, reads[cfg], ip))
             series.append(registrar_series(f"noop:{cfg}", f"registrar no-op boot, {cfg}", emu,
-                                           env, targets[cfg], member, lambda i, ip=ip: ip))
+                                           env, py, targets[cfg], member, lambda i, ip=ip: ip))
         for cfg in CONFIGS:
             member = dry_members[cfg][0]
             series.append(limit_series(
                 f"limit:dryrun:{cfg}", "stdlib limit: token + GET per resource + permission "
-                f"reads, {cfg}", emu, env, dry_reads[cfg][0], dry_ip, dry_reads[cfg][1]))
+                f"reads, {cfg}", emu, env, py, dry_reads[cfg][0], dry_ip, dry_reads[cfg][1]))
             series.append(registrar_series(
                 f"dryrun:{cfg}", f"registrar --dry-run (new IP, would write), {cfg}", emu, env,
-                dry_targets[cfg], member, lambda i: f"10.0.9.{(i % 240) + 2}",
+                py, dry_targets[cfg], member, lambda i: f"10.0.9.{(i % 240) + 2}",
                 extra=("--dry-run",)))
         change_targets = {"pool": [pool], "pool+dns": [pool, rec["change"]]}
         for cfg, member, net in (("pool", "cg-change-a", 4), ("pool+dns", "cg-change-b", 5)):
             series.append(registrar_series(
                 f"change:{cfg}", f"registrar change boot (new IP), {cfg}", emu, env,
-                change_targets[cfg], member, lambda i, net=net: f"10.0.{net}.{(i % 240) + 2}"))
+                py, change_targets[cfg], member, lambda i, net=net: f"10.0.{net}.{(i % 240) + 2}"))
         res["baseline"] = {"ref": a.baseline, "measured": False}
         if a.baseline:
             where = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-today-")))
             commit = export_ref(a.baseline, where)
             # `python -m` puts the working directory first on sys.path: run from the export.
             today_env = dict(env, PYTHONPATH=str(where))
-            check = run([sys.executable, "-c", "import aci_ip_registrar as m; print(m.__file__, flush=True); "
+            check = run([py, "-c", "import aci_ip_registrar as m; print(m.__file__, flush=True); "
                          f"import os; os.execv({DATE!r}, {STAMP!r})"], today_env, timeout=60,
                         cwd=str(where))
             if commit and check.stdout.startswith(str(where)):
                 res["baseline"].update(measured=True, commit=commit,
+                                       package_file=check.stdout.splitlines()[0],
                                        how=f"git archive {a.baseline} ({commit}), run as "
                                            "PYTHONPATH=<it> python -m aci_ip_registrar, same "
                                            "environment (IMDS form)")
-                today = [sys.executable, "-m", "aci_ip_registrar"]
+                today = [py, "-m", "aci_ip_registrar"]
                 shown = f"PYTHONPATH=<{a.baseline}> python -m aci_ip_registrar"
                 for cfg in ("pool", "pool+dns"):
                     member, ip = noop_members[cfg]
                     series.append(registrar_series(
                         f"today:noop:{cfg}", f"today ({a.baseline} {commit}): no-op boot, {cfg}",
-                        emu, today_env, targets[cfg], member, lambda i, ip=ip: ip, cmd=today,
+                        emu, today_env, py, targets[cfg], member, lambda i, ip=ip: ip, cmd=today,
                         shown_cmd=shown, cwd=str(where)))
                 today_targets = {"pool": [pool], "pool+dns": [pool, rec["today"]]}
                 for cfg, member, net in (("pool", "cg-today-a", 10), ("pool+dns", "cg-today-b", 11)):
                     series.append(registrar_series(
                         f"today:change:{cfg}", f"today ({a.baseline} {commit}): change boot, {cfg}",
-                        emu, today_env, today_targets[cfg], member,
+                        emu, today_env, py, today_targets[cfg], member,
                         lambda i, net=net: f"10.0.{net}.{(i % 240) + 2}", cmd=today,
                         shown_cmd=shown, cwd=str(where)))
             else:
@@ -1078,17 +1147,18 @@ def measure(a, prep: Dict[str, Any], isolated_by: Optional[str]) -> int:
             log(f"round {i + 1} done")
         res["series"] = {s.key: s.summary() for s in series}
         log("python -X importtime of a no-op boot")
-        res["importtime"] = importtime_view(emu, env, targets["pool+dns"], "cg-noop-b", "10.0.2.5")
+        res["importtime"] = importtime_view(emu, env, py, targets["pool+dns"], "cg-noop-b",
+                                            "10.0.2.5")
         log("memory and time by import")
-        res["by_import"] = import_steps_view(env0)
+        res["by_import"] = import_steps_view(env0, py)
         if not a.tiny:
             log("cProfile of a no-op and a change boot")
             res["profile"] = {
-                "noop": profile_view(emu, env, targets["pool+dns"], "cg-noop-b", "10.0.2.5"),
-                "change": profile_view(emu, env, change_targets["pool+dns"], "cg-change-b",
+                "noop": profile_view(emu, env, py, targets["pool+dns"], "cg-noop-b", "10.0.2.5"),
+                "change": profile_view(emu, env, py, change_targets["pool+dns"], "cg-change-b",
                                        "10.0.5.250")}
             log("connect() audit (strace)")
-            argvs = {"registrar change boot": registrar_argv([pool, rec["audit"]], "cg-audit",
+            argvs = {"registrar change boot": registrar_argv(py, [pool, rec["audit"]], "cg-audit",
                                                              "10.0.7.2")}
             if az_cli:
                 cur = [x.get("ipAddress") or x.get("fqdn") for x in
@@ -1116,7 +1186,7 @@ def measure(a, prep: Dict[str, Any], isolated_by: Optional[str]) -> int:
             log(f"fleet of {n}, --while-busy {mode}")
             tags = (None if a.fleet_other_tags is None
                     else {f"team-tag-{i}": "x" for i in range(a.fleet_other_tags)})
-            res["fleet"].append(fleet(n, a.fleet_op_duration, a.fleet_retry_after,
+            res["fleet"].append(fleet(py, n, a.fleet_op_duration, a.fleet_retry_after,
                                       a.fleet_timeout, tags, while_busy=mode))
     if not a.no_size:
         size: Dict[str, Any] = {}

@@ -41,6 +41,17 @@ def test_prints_the_table_and_the_json_path(bench):
     assert data["config"]["tiny"] is True and data["config"]["runs"] == 3
 
 
+def test_records_what_it_measured_with(bench):
+    data, stdout = bench
+    mw = data["measured_with"]
+    # --tiny keeps the running interpreter (fast CI); full runs default to a pip-installed venv.
+    assert mw["interpreter"] == data["config"]["interpreter"] == "current", mw
+    assert mw["python"] == sys.executable, mw
+    assert mw["install"] in ("editable", "pip install . (not editable)", "not installed"), mw
+    assert mw["package_file"].endswith("__init__.py") and mw["packages"]["azure-core"], mw
+    assert f"measured with: {mw['install']}" in data["table_markdown"].splitlines()[0]
+
+
 def test_peak_rss_is_measured_the_way_the_readme_says(bench):
     check = bench[0]["rss_method"]
     assert check["maxrss_survives_exec"] is True, check
