@@ -178,3 +178,19 @@ def test_targets_are_evaluated(bench):
             assert t["met"] is None, t          # not measured at CI size
         if name.startswith("no-op boot imports none of"):
             assert t["met"] is True, t
+
+
+def test_ratios_are_paired_per_round(bench):
+    """The x floor / x limit figures are medians of per-round ratios (the issue's method), each
+    round's walls kept in the JSON; the targets also give the ratio of the medians."""
+    import statistics
+    data = bench[0]
+    s = data["series"]
+    noop, limit = s["noop:pool"]["wall_by_round"], s["limit:pool"]["wall_by_round"]
+    assert len(noop) == len(limit) == 3 and all(noop) and all(limit)
+    want = statistics.median(a / b for a, b in zip(noop, limit))
+    [target] = [t for t in data["targets"] if t["target"].startswith("no-op boot (pool) <= 2.5")]
+    assert target["figure"].startswith(f"{want:.2f}x per round (medians ")
+    row = [line for line in data["table_markdown"].splitlines()
+           if line.startswith("| registrar no-op boot, pool |")][0]
+    assert row.split("|")[5].strip() == f"{want:.2f}"
