@@ -5,7 +5,6 @@ import ipaddress
 import math
 import re
 import ssl
-from dataclasses import dataclass, field
 from typing import Any, List, NamedTuple, Optional, Tuple
 
 from .errors import ConfigError, DiscoveryError, UsageError
@@ -37,23 +36,26 @@ class TargetSpec(NamedTuple):
         return self.option("ttl")
 
 
-@dataclass
 class Settings:
-    targets: List[TargetSpec]
-    member: Optional[str] = None
-    ip: Optional[str] = None
-    interface: Optional[str] = None
-    container_group: Optional[ContainerGroupRef] = None
-    allow_any_ip: bool = False     # public addresses allowed
-    dry_run: bool = False
-    on_failure: str = "exit"
-    timeout: float = 300.0
-    start_jitter: float = 0.0
-    arm_endpoint: str = DEFAULT_ARM_ENDPOINT
-    ca_bundle: Optional[str] = None
-    poll_interval: float = 2.0
-    while_busy: str = "wait"
-    command: List[str] = field(default_factory=list)
+    """One run's settings (cli.build_settings fills them in; a plain class, see runner.Outcome)."""
+
+    def __init__(self, targets: List[TargetSpec], *, member: Optional[str] = None,
+                 ip: Optional[str] = None, interface: Optional[str] = None,
+                 container_group: Optional[ContainerGroupRef] = None,
+                 allow_any_ip: bool = False, dry_run: bool = False, on_failure: str = "exit",
+                 timeout: float = 300.0, start_jitter: float = 0.0,
+                 arm_endpoint: str = DEFAULT_ARM_ENDPOINT, ca_bundle: Optional[str] = None,
+                 poll_interval: float = 2.0, while_busy: str = "wait",
+                 command: Optional[List[str]] = None) -> None:
+        self.targets = targets
+        self.member, self.ip, self.interface = member, ip, interface
+        self.container_group = container_group
+        self.allow_any_ip = allow_any_ip          # public addresses allowed
+        self.dry_run, self.on_failure = dry_run, on_failure
+        self.timeout, self.start_jitter = timeout, start_jitter
+        self.arm_endpoint, self.ca_bundle = arm_endpoint, ca_bundle
+        self.poll_interval, self.while_busy = poll_interval, while_busy
+        self.command: List[str] = list(command or [])
 
 
 def split_targets(values) -> List[str]:
