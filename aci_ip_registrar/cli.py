@@ -124,7 +124,6 @@ def run_register(settings: Settings, output: str, credential=None, report=None,
         time.sleep(random.uniform(0, settings.start_jitter))
     clients = Clients(settings.arm_endpoint, settings.ca_bundle, settings.poll_interval,
                       credential=credential)
-    clients.head_start()      # the token request travels while azure-core is imported
     try:
         (deregister if leave else register)(settings, clients, budget, report)
     except E.RegistrarError as exc:

@@ -28,17 +28,24 @@ class Clients:
         self.poll_interval = poll_interval
         self._credential = credential
         self._early_token = self._early_connection = None
+        self._started = False
         self._arm = None
         self._transport = None
         self._cache: Dict[Tuple[str, str], object] = {}
 
     def head_start(self) -> None:
         """Send the first token request and open the ARM connection now, in a thread, while the
-        caller goes on importing (headstart.py); the credential and the transport take them."""
+        caller goes on importing (headstart.py); the credential and the transport take them.
+        Once per Clients, and only what nothing has done yet (discovery may have read ARM)."""
+        if self._started:
+            return
+        self._started = True
         from . import headstart
         if self._credential is None:
             self._early_token = headstart.token(self.arm_endpoint)
-        self._early_connection = headstart.connection(self.arm_endpoint, self.ca_bundle or True)
+        if self._transport is None:
+            self._early_connection = headstart.connection(self.arm_endpoint,
+                                                          self.ca_bundle or True)
         headstart.start([self._early_token, self._early_connection])
 
     @property

@@ -2,8 +2,9 @@
 
 A no-op boot spends most of its time importing; its network part is the managed-identity token
 (IMDS in ACI can take tens of milliseconds, more on a cold start) and the TLS handshake with ARM
-(DNS, TCP and TLS: a few round trips). run_register starts both in one thread before the imports;
-the credential takes the token answer as its first attempt (identity.py) and the transport takes
+(DNS, TCP and TLS: a few round trips). runner.register starts both in one thread as soon as the
+IP and the member name have passed their checks (a bad one sends nothing), before azure-core is
+imported; the credential takes the token answer as its first attempt (identity.py) and the transport takes
 the connection as the first one it opens to ARM (transport.py). Each is exactly the request or
 connection that would have been made later, so retries, errors and counts stay as they were:
 a failure is handed over and raised where it would have happened. Standard library only.

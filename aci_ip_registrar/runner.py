@@ -245,6 +245,8 @@ def register(settings, clients, budget: Budget, report: Report) -> Report:
     from .discovery import discover
     report.ip, report.ip_source = discover(settings, clients, budget)
     report.member = settings.member or check_member(settings.container_group.name)
+    # Only now, with everything known without Azure checked: a bad IP or name sends nothing.
+    clients.head_start()
     log.info("member=%s ip=%s source=%r targets=%d dry_run=%s", report.member, report.ip,
              report.ip_source, len(settings.targets), settings.dry_run)
     try:

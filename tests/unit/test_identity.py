@@ -258,3 +258,28 @@ def test_no_head_start_when_the_environment_names_another_credential(monkeypatch
     early.result()
     [req] = imds.requests
     assert req["query"]["client_id"] == "cid" and req["metadata"] == "true"
+
+
+def test_nothing_leaves_before_the_ip_and_member_have_passed_their_checks():
+    """The head start is sent only after what is known without Azure is checked: a bad --ip
+    exits with no token request and no connection (tests/data/bad_inputs.json)."""
+    from aci_ip_registrar.config import Settings
+    from aci_ip_registrar.errors import RegistrarError
+    from aci_ip_registrar.retry import Budget
+    from aci_ip_registrar.runner import Report, register
+
+    class Clients:
+        started = 0
+
+        def head_start(self):
+            self.started += 1
+
+    clients = Clients()
+    for settings in (Settings([], member="cg-a", ip="8.8.8.8"),
+                     Settings([], member="cg-a", interface="nosuch0")):
+        with pytest.raises(RegistrarError):
+            register(settings, clients, Budget(5), Report("cg-a", None, False))
+    assert clients.started == 0
+    register(Settings([], member="cg-a", ip="10.0.0.4"), clients, Budget(5),
+             Report("cg-a", None, False))
+    assert clients.started == 1                    # a good IP: started, before any read
