@@ -2,12 +2,12 @@
 
 A no-op boot spends most of its time importing; its network part is the managed-identity token
 (IMDS in ACI can take tens of milliseconds, more on a cold start) and the TLS handshake with ARM
-(DNS, TCP and TLS: a few round trips). runner.register starts both in one thread as soon as the
-IP and the member name have passed their checks (a bad one sends nothing), before azure-core is
-imported; the credential takes the token answer as its first attempt (identity.py) and the transport takes
-the connection as the first one it opens to ARM (transport.py). Each is exactly the request or
-connection that would have been made later, so retries, errors and counts stay as they were:
-a failure is handed over and raised where it would have happened. Standard library only.
+(DNS, TCP and TLS: a few round trips). runner.register starts both in one thread as soon as the IP
+and the member name have passed their checks (a bad one sends nothing), before azure-core is
+imported; the credential takes the token answer as its first attempt (identity.py) and the
+transport takes the connection as the first one it opens to ARM (transport.py). Each is exactly the
+request or connection that would have been made later, so retries, errors and counts stay as they
+were: a failure is handed over and raised where it would have happened. Standard library only.
 """
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 
 from . import imds, tls
 
-BLOCK_SIZE = 32768          # as transport.py (azure-core's BiggerBlockSizeHTTPAdapter)
 CONNECT_TIMEOUT = 300       # azure-core's default connection_timeout, the transport's too
 
 
@@ -82,9 +81,8 @@ def token(resource: str) -> Optional[TokenStart]:
     if imds.uses_other_credential():
         return None
     authority, client_id = imds.from_environment()
-    return TokenStart((authority or imds.IMDS_AUTHORITY).rstrip("/"),
-                      imds.target(resource, client_id),
-                      imds.TIMEOUT if authority else imds.PROBE_TIMEOUT)
+    authority, connect_timeout = imds.endpoint(authority)
+    return TokenStart(authority, imds.target(resource, client_id), connect_timeout)
 
 
 def connection(url: str, verify) -> Optional[Early]:
@@ -94,10 +92,9 @@ def connection(url: str, verify) -> Optional[Early]:
     if parts.scheme.lower() != "https" or tls.env_proxy("https"):
         return None
 
-    def connect() -> http.client.HTTPSConnection:
-        conn = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=CONNECT_TIMEOUT,
-                                           context=tls.context(*tls.key(verify, None, True)),
-                                           blocksize=BLOCK_SIZE)
+    def connect() -> http.client.HTTPConnection:
+        conn = tls.connection("https", parts.hostname, parts.port, CONNECT_TIMEOUT,
+                              tls.context(*tls.key(verify, None, True)))
         conn.connect()
         return conn
     return Early(connect)

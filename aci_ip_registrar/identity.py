@@ -31,7 +31,7 @@ from azure.core.credentials import AccessToken, AccessTokenInfo
 from azure.core.exceptions import ClientAuthenticationError
 
 from . import imds
-from .imds import IMDS_AUTHORITY, OTHER_CREDENTIALS, uses_other_credential  # noqa: F401 (tests)
+from .imds import uses_other_credential
 
 log = logging.getLogger(__name__)
 
@@ -59,14 +59,10 @@ class ImdsCredential:
                  timeout: float = imds.TIMEOUT, clock: Callable[[], float] = time.time,
                  sleep: Callable[[float], None] = time.sleep,
                  head_start=None):
-        declared = authority is not None
-        self.authority = (authority or IMDS_AUTHORITY).rstrip("/")
+        self.authority, self.connect_timeout = imds.endpoint(authority, timeout, probe_timeout)
         self.client_id = client_id or None
         self.retries, self.backoff, self.backoff_410 = retries, backoff, backoff_410
         self.max_delay, self.timeout = max_delay, timeout
-        # An authority given explicitly is known to be there (azure-identity skips its probe
-        # then too); the default link-local one is tried with the probe's short timeout.
-        self.connect_timeout = timeout if declared else probe_timeout
         self.clock, self.sleep = clock, sleep
         self.head_start = head_start      # headstart.TokenStart: the first request, on its way
         self.requests = 0

@@ -34,6 +34,15 @@ def from_environment(environ=None) -> Tuple[Optional[str], Optional[str]]:
             environ.get("AZURE_CLIENT_ID") or None)
 
 
+def endpoint(authority: Optional[str], timeout: float = TIMEOUT,
+             probe_timeout: float = PROBE_TIMEOUT) -> Tuple[str, float]:
+    """(the authority to ask, its connect timeout). An authority given explicitly is known to be
+    there (azure-identity skips its probe then too); the default link-local one is tried with
+    the probe's short timeout."""
+    return ((authority or IMDS_AUTHORITY).rstrip("/"),
+            timeout if authority is not None else probe_timeout)
+
+
 def target(resource: str, client_id: Optional[str]) -> str:
     query = {"api-version": API_VERSION, "resource": resource}
     if client_id:

@@ -9,10 +9,22 @@ A context per CA file is loaded once per version of the file (a load costs a boo
 from __future__ import annotations
 
 import functools
+import http.client
 import os
 import ssl
+from typing import Optional
 
 SYSTEM = "<system>"
+BLOCK_SIZE = 32768          # socket write size (azure-core's BiggerBlockSizeHTTPAdapter)
+
+
+def connection(scheme: str, host: str, port: Optional[int], timeout: float,
+               context: Optional[ssl.SSLContext]) -> http.client.HTTPConnection:
+    """An http.client connection as the transport opens them (not yet connected)."""
+    if scheme == "https":
+        return http.client.HTTPSConnection(host, port, timeout=timeout, context=context,
+                                           blocksize=BLOCK_SIZE)
+    return http.client.HTTPConnection(host, port, timeout=timeout, blocksize=BLOCK_SIZE)
 
 
 def key(verify, cert, use_env: bool) -> tuple:

@@ -51,7 +51,6 @@ from . import tls
 log = logging.getLogger(__name__)
 
 POOL_SIZE = 10                       # idle connections kept per host (requests' pool_maxsize)
-BLOCK_SIZE = 32768                   # socket write size (azure-core's BiggerBlockSizeHTTPAdapter)
 DEFAULT_HEADERS = {"Accept-Encoding": "gzip, deflate", "Accept": "*/*",
                    "Connection": "keep-alive"}   # what requests adds to every request
 IDEMPOTENT = frozenset(["GET", "HEAD", "OPTIONS"])
@@ -148,10 +147,9 @@ class HttpClientTransport(HttpTransport):
         cert = kwargs.pop("connection_cert", cfg.cert)
         parts = urlsplit(request.url)
         try:
-            tls = self._tls_key(verify, cert) if parts.scheme.lower() == "https" else None
+            key = self._key(parts, verify, cert)
         except ssl.SSLError as exc:      # an unreadable CA or client certificate file
             raise ServiceRequestError(_text("TLS settings", parts, exc), error=exc) from exc
-        key = (parts.scheme.lower(), parts.hostname, parts.port, tls)
         raw, conn = self._exchange(request, parts, key, connect_timeout, read_timeout)
         response = _Response(request=request, internal_response=raw,
                              block_size=cfg.data_block_size,
@@ -249,9 +247,7 @@ class HttpClientTransport(HttpTransport):
         transport's own settings: _connect takes it instead of opening one."""
         cfg = self.connection_config
         try:
-            parts = urlsplit(url)
-            key = (parts.scheme.lower(), parts.hostname, parts.port,
-                   self._tls_key(cfg.verify, cfg.cert))
+            key = self._key(urlsplit(url), cfg.verify, cfg.cert)
         except (OSError, ValueError):      # send() meets the same problem and reports it
             early.discard()
             return
@@ -265,14 +261,9 @@ class HttpClientTransport(HttpTransport):
         try:
             if early is not None:
                 conn = early.result()
-            elif scheme == "https":
-                conn = http.client.HTTPSConnection(host, port, timeout=connect_timeout,
-                                                   context=self._contexts[tls_key],
-                                                   blocksize=BLOCK_SIZE)
             else:
-                conn = http.client.HTTPConnection(host, port, timeout=connect_timeout,
-                                                  blocksize=BLOCK_SIZE)
-            if early is None:
+                conn = tls.connection(scheme, host, port, connect_timeout,
+                                      self._contexts[tls_key] if tls_key else None)
                 conn.connect()
         except (socket.timeout, TimeoutError) as exc:
             raise ServiceRequestTimeoutError(_text("connect timed out", parts, exc),
@@ -294,6 +285,12 @@ class HttpClientTransport(HttpTransport):
         conn.conn.close()
 
     # -- TLS ----------------------------------------------------------------------------------------
+    def _key(self, parts, verify, cert) -> tuple:
+        """The pool key of a URL: scheme, host, port and (HTTPS) the TLS settings' key."""
+        scheme = parts.scheme.lower()
+        tls_key = self._tls_key(verify, cert) if scheme == "https" else None
+        return (scheme, parts.hostname, parts.port, tls_key)
+
     def _tls_key(self, verify, cert) -> tuple:
         """The SSL context for these settings, made once; returns its key."""
         key = tls.key(verify, cert, self.use_env_settings)

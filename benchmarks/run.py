@@ -597,6 +597,13 @@ def fleet(py: str, n: int, op_duration: float, retry_after: float, timeout: floa
 
 
 # -- targets -------------------------------------------------------------------------------------------
+def limit_of(key: str) -> str:
+    """The stdlib limit a series is held to: a dry run that would write, the one with its
+    permission reads; every other series, the plain one of its targets."""
+    cfg = key.split(":")[-1] if not key.startswith("az:") else "pool"
+    return f"limit:dryrun:{cfg}" if "dryrun:" in key else f"limit:{cfg}"
+
+
 def paired(series: Dict[str, Any], key: str, base: str) -> Optional[float]:
     """Median over rounds of key's wall / base's wall in the same round (issue 14 measures its
     ratios this way). Every round runs each series once, back to back, so a machine whose speed
@@ -617,8 +624,6 @@ def evaluate(res: Dict[str, Any], retry_after: float) -> List[Dict[str, Any]]:
     def add(target, figure, met):
         t.append({"target": target, "figure": figure, "met": met})
 
-    floor = med(FLOOR)
-
     def ratio(key, base):
         """(the per-round ratio, the target's figure; its text, with the ratio of the medians)"""
         p, reg, ref = paired(s, key, base), med(key), med(base)
@@ -628,8 +633,7 @@ def evaluate(res: Dict[str, Any], retry_after: float) -> List[Dict[str, Any]]:
 
     for mode, name in (("noop", "no-op boot"), ("dryrun", "--dry-run")):
         for cfg in CONFIGS:
-            # A dry run that would write is held to the limit with its permission reads.
-            lkey = f"limit:dryrun:{cfg}" if mode == "dryrun" else f"limit:{cfg}"
+            lkey = limit_of(f"{mode}:{cfg}")
             r, text = ratio(f"{mode}:{cfg}", FLOOR)
             add(f"{name} ({cfg}) <= 0.4 x import floor (identity + mgmt.network)", text,
                 r is not None and r <= 0.4)
@@ -730,7 +734,6 @@ def table(res: Dict[str, Any]) -> str:
     def median(key):
         return ((s.get(key) or {}).get("wall_s") or {}).get("median")
 
-    floor = median(FLOOR)
     az = {m: median(f"az:{m}") for m in ("noop", "change")}
     lines.append("| run | median wall | p95 wall | x floor | x limit | CPU | peak RSS (MB) | reads "
                  "| perms | writes | polls | tokens | other | Azure CLI / this |")
@@ -751,9 +754,7 @@ def table(res: Dict[str, Any]) -> str:
                              f" | not measured | | | | | | | | | | | | |")
             continue
         w, r = row["wall_s"], row["rss_mb"]
-        cfg = key.split(":")[-1] if not key.startswith("az:") else "pool"
-        lkey = f"limit:dryrun:{cfg}" if "dryrun:" in key else f"limit:{cfg}"
-        to_floor, to_limit = paired(s, key, FLOOR), paired(s, key, lkey)
+        to_floor, to_limit = paired(s, key, FLOOR), paired(s, key, limit_of(key))
         ratio = f"{to_floor:.2f}" if to_floor is not None else ""
         vs_limit = "" if key.startswith("floor") or to_limit is None else f"{to_limit:.2f}"
         req = row.get("requests_per_run") or {}

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from azure.core.exceptions import ClientAuthenticationError
 
-from aci_ip_registrar import identity
+from aci_ip_registrar.imds import OTHER_CREDENTIALS
 from aci_ip_registrar.azure_errors import translate
 from aci_ip_registrar.errors import CredentialUnavailable
 from aci_ip_registrar.identity import (ImdsCredential, ImdsThenDefault, ImdsUnavailable,
@@ -189,9 +189,9 @@ def test_chain_does_not_fall_back_when_imds_refuses(imds):
         chain.get_token(SCOPE)
 
 
-@pytest.mark.parametrize("variable", identity.OTHER_CREDENTIALS)
+@pytest.mark.parametrize("variable", OTHER_CREDENTIALS)
 def test_other_credential_variables_select_default_azure_credential(monkeypatch, variable):
-    for name in identity.OTHER_CREDENTIALS:
+    for name in OTHER_CREDENTIALS:
         monkeypatch.delenv(name, raising=False)
     assert isinstance(default_credential(), ImdsThenDefault)
     # AZURE_TOKEN_CREDENTIALS takes only a credential name (azure-identity checks it)
