@@ -13,6 +13,7 @@ from typing import List, Optional
 import click
 
 from . import errors as E
+from .boot import settle
 from .config import (DEFAULT_ARM_ENDPOINT, Settings, check_ca_bundle, check_endpoint,
                      check_member, check_number, parse_container_group_opt, parse_targets)
 
@@ -40,6 +41,7 @@ class LazyGroup(click.Group):
 
     def get_command(self, ctx, name):
         if name in self.lazy:
+            settle()      # none of these is a boot that execs at once
             module, attr = self.lazy[name].split(":")
             return getattr(importlib.import_module(module), attr)
         return super().get_command(ctx, name)
@@ -227,6 +229,7 @@ def _duty_settings(p: dict) -> dict:
 
 
 def _stay(settings: Settings, p: dict, argv, first_tick: bool) -> int:
+    settle()
     from .clients import Clients
     from .discovery import discover
     from .duty import OnDuty, keep
